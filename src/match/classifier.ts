@@ -1,0 +1,134 @@
+import type { CompiledIndex } from '../compile/compile-index.js';
+import { ERRORS, type ErrorCode } from '../errors.js';
+import type { Classification, ClassifyResult, Flow, FlowError, Precedence, Snapshot } from '../types.js';
+import { bestHostPair, bestInList, listHasSet, PROTO_NONE, PROTO_TCP, PROTO_UDP, trieListV4, trieListV6 } from './lookup.js';
+import { HOST_BAD, HOST_HAS_PORT, HOST_IS_IP, HOST_TOO_LONG, normalizeHost } from './normalize-host.js';
+import { isIPv4Mapped, parseIPv4, parseIPv6 } from './parse-address.js';
+
+function flowError(code: ErrorCode): FlowError {
+  return Object.freeze({ error: Object.freeze({ code, message: ERRORS[code].message }) });
+}
+
+// One frozen object per code: an invalid flow costs no allocation either.
+const E_NOT_OBJECT = flowError('M365FC_ERR_FLOW_NOT_OBJECT');
+const E_NO_TARGET = flowError('M365FC_ERR_FLOW_NO_TARGET');
+const E_BAD_IP = flowError('M365FC_ERR_FLOW_BAD_IP');
+const E_BAD_PORT = flowError('M365FC_ERR_FLOW_BAD_PORT');
+const E_BAD_PROTOCOL = flowError('M365FC_ERR_FLOW_BAD_PROTOCOL');
+const HOST_ERRORS: Readonly<Record<number, FlowError>> = {
+  [HOST_BAD]: flowError('M365FC_ERR_FLOW_BAD_HOST'),
+  [HOST_HAS_PORT]: flowError('M365FC_ERR_FLOW_HOST_HAS_PORT'),
+  [HOST_IS_IP]: flowError('M365FC_ERR_FLOW_HOST_IS_IP'),
+  [HOST_TOO_LONG]: flowError('M365FC_ERR_FLOW_HOST_TOO_LONG'),
+};
+
+/** Port field → 1..65535, 0 when absent, -1 when invalid. */
+export function parsePortField(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 1 && v <= 65535 ? v : -1;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 5) return -1;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n >= 1 && n <= 65535 ? n : -1;
+}
+
+/** Protocol field → PROTO_*, or -1 when invalid. */
+export function parseProtocolField(v: unknown): number {
+  if (v === undefined || v === null) return PROTO_NONE;
+  if (v === 'tcp') return PROTO_TCP;
+  if (v === 'udp') return PROTO_UDP;
+  if (typeof v === 'string' && v.length === 3) {
+    const l = v.toLowerCase();
+    if (l === 'tcp') return PROTO_TCP;
+    if (l === 'udp') return PROTO_UDP;
+  }
+  return -1;
+}
+
+/**
+ * Answers flows from one immutable CompiledIndex. `classify` never throws: an invalid flow gets a
+ * `{ error: { code, message } }` result. Answers are shared frozen objects.
+ */
+export class Classifier {
+  readonly index: CompiledIndex;
+  readonly snapshot: Snapshot;
+  readonly version: string;
+  readonly precedence: Precedence;
+  // Scratch for IPv6 text parsing; lookups are synchronous, so one per classifier is enough.
+  private readonly words = new Uint32Array(4);
+
+  constructor(snapshot: Snapshot, index: CompiledIndex) {
+    this.snapshot = snapshot;
+    this.index = index;
+    this.version = index.version;
+    this.precedence = index.precedence;
+  }
+
+  classify(flow: Flow): ClassifyResult {
+    if (typeof flow !== 'object' || flow === null) return E_NOT_OBJECT;
+    const port = parsePortField(flow.port);
+    if (port < 0) return E_BAD_PORT;
+    const proto = parseProtocolField(flow.protocol);
+    if (proto < 0) return E_BAD_PROTOCOL;
+    const ip = flow.ip;
+    const rawHost = flow.host;
+    const hasIp = ip !== undefined && ip !== null;
+    const hasHost = rawHost !== undefined && rawHost !== null;
+    if (!hasIp && !hasHost) return E_NO_TARGET;
+
+    // family 0: no ip; 4: v4 holds it; 6: this.words holds it
+    let family = 0;
+    let v4 = 0;
+    if (hasIp) {
+      if (typeof ip !== 'string') return E_BAD_IP;
+      if (ip.indexOf(':') < 0) {
+        v4 = parseIPv4(ip);
+        if (v4 < 0) return E_BAD_IP;
+        family = 4;
+      } else {
+        if (!parseIPv6(ip, this.words)) return E_BAD_IP;
+        if (isIPv4Mapped(this.words)) {
+          v4 = this.words[3]!;
+          family = 4;
+        } else {
+          family = 6;
+        }
+      }
+    }
+    const ix = this.index;
+    if (hasHost) {
+      if (typeof rawHost !== 'string') return HOST_ERRORS[HOST_BAD]!;
+      const host = normalizeHost(rawHost);
+      if (typeof host === 'number') return HOST_ERRORS[host]!;
+      const pair = bestHostPair(ix, host, port, proto);
+      if (pair >= 0) {
+        if (family === 0) return ix.answers.host[pair]!;
+        const set = ix.hostPairSet[pair]!;
+        const has = family === 4 ? listHasSet(ix, ix.v4, trieListV4(ix.v4, v4), set) : listHasSet(ix, ix.v6, trieListV6(ix.v6, this.words), set);
+        return has ? ix.answers.hostIp[pair]! : ix.answers.host[pair]!;
+      }
+    }
+    if (family === 4) return this.classifyIPv4(v4, port, proto);
+    if (family === 6) return this.classifyIPv6(this.words, port, proto);
+    return ix.answers.none;
+  }
+
+  /** Binary IPv4 (uint32) fast path. port 0 = none; proto 0 none, 1 tcp, 2 udp. */
+  classifyIPv4(addr: number, port = 0, proto = PROTO_NONE): Classification {
+    const ix = this.index;
+    const pair = bestInList(ix, ix.v4, trieListV4(ix.v4, addr >>> 0), port, proto);
+    return pair < 0 ? ix.answers.none : ix.answers.ip[pair]!;
+  }
+
+  /** Binary IPv6 fast path: four 32-bit words, most significant first. IPv4-mapped goes to IPv4. */
+  classifyIPv6(addr: Uint32Array, port = 0, proto = PROTO_NONE): Classification {
+    if (isIPv4Mapped(addr)) return this.classifyIPv4(addr[3]!, port, proto);
+    const ix = this.index;
+    const pair = bestInList(ix, ix.v6, trieListV6(ix.v6, addr), port, proto);
+    return pair < 0 ? ix.answers.none : ix.answers.ip[pair]!;
+  }
+}

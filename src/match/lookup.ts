@@ -1,0 +1,103 @@
+/**
+ * The lookup path over a CompiledIndex: no I/O, no exceptions, no allocation.
+ * Every function returns a pair id (its rank: lower is better) or -1.
+ * proto: 0 none, 1 tcp, 2 udp. port: 0 none, else 1..65535.
+ */
+import type { CompiledIndex } from '../compile/compile-index.js';
+import { FNV_OFFSET, FNV_PRIME, type SuffixItem } from '../compile/host-matcher.js';
+import type { PrefixTrie } from '../compile/prefix-trie.js';
+
+export const PROTO_NONE = 0;
+export const PROTO_TCP = 1;
+export const PROTO_UDP = 2;
+
+/** DESIGN §3 eligibility: a port is looked up in tcpPorts unless the protocol is udp. */
+export function eligible(ix: CompiledIndex, set: number, port: number, proto: number): boolean {
+  const pt = ix.ports;
+  if (port === 0) return proto === PROTO_NONE || pt.hasProto[set * 2 + proto - 1] === 1;
+  const p = proto === PROTO_UDP ? 1 : 0;
+  const cls = pt.portClass[(p << 16) | port]!;
+  return ((pt.classBits[(set * 2 + p) * pt.words + (cls >>> 5)]! >>> (cls & 31)) & 1) === 1;
+}
+
+/** Candidate list id for an IPv4 address: at most three reads. */
+export function trieListV4(t: PrefixTrie, a: number): number {
+  let v = t.root[a >>> 16]!;
+  if (v < 0) {
+    v = t.nodes[(~v << 8) | ((a >>> 8) & 255)]!;
+    if (v < 0) v = t.nodes[(~v << 8) | (a & 255)]!;
+  }
+  return v;
+}
+
+/** Candidate list id for an IPv6 address given as four words. */
+export function trieListV6(t: PrefixTrie, w: Uint32Array): number {
+  let v = t.root[w[0]! >>> 16]!;
+  // byte b of the address sits in word b >> 2 at shift 24 - 8 * (b & 3)
+  for (let b = 2; v < 0 && b < 16; b++) v = t.nodes[(~v << 8) | ((w[b >> 2]! >>> (24 - 8 * (b & 3))) & 255)]!;
+  return v;
+}
+
+/** The best eligible pair of a candidate list, or -1. */
+export function bestInList(ix: CompiledIndex, t: PrefixTrie, list: number, port: number, proto: number): number {
+  const pairs = t.listPairs;
+  const sets = ix.ipPairSet;
+  for (let k = t.listStart[list]!, end = t.listStart[list + 1]!; k < end; k++) {
+    const pair = pairs[k]!;
+    if (eligible(ix, sets[pair]!, port, proto)) return pair;
+  }
+  return -1;
+}
+
+/** True when any prefix of `set` in the candidate list contains the address. */
+export function listHasSet(ix: CompiledIndex, t: PrefixTrie, list: number, set: number): boolean {
+  const pairs = t.listPairs;
+  for (let k = t.listStart[list]!, end = t.listStart[list + 1]!; k < end; k++) if (ix.ipPairSet[pairs[k]!] === set) return true;
+  return false;
+}
+
+function bestOfPairs(ix: CompiledIndex, pairs: Int32Array, port: number, proto: number, best: number): number {
+  for (let k = 0; k < pairs.length; k++) {
+    const pair = pairs[k]!;
+    if (best >= 0 && pair >= best) return best;
+    if (eligible(ix, ix.hostPairSet[pair]!, port, proto)) return pair;
+  }
+  return best;
+}
+
+function bestOfItem(ix: CompiledIndex, item: SuffixItem, host: string, at: number, port: number, proto: number, best: number): number {
+  if (best >= 0 && item.pairs[0]! >= best) return best;
+  if (item.fragment.length !== 0 && !host.endsWith(item.fragment, at)) return best;
+  if (item.glob !== null && !item.glob.test(host)) return best;
+  return bestOfPairs(ix, item.pairs, port, proto, best);
+}
+
+/** The best eligible host pair for a normalized host, or -1. */
+export function bestHostPair(ix: CompiledIndex, host: string, port: number, proto: number): number {
+  const m = ix.hosts;
+  let best = -1;
+  const exact = m.exact.get(host);
+  if (exact !== undefined) {
+    best = bestOfPairs(ix, exact, port, proto, -1);
+    // specific-first: an exact host outranks every wildcard, so the walk cannot improve on it.
+    if (best >= 0 && ix.precedence === 'specific-first') return best;
+  }
+  const { slotHash, slotEntry, mask, entries } = m;
+  let h = FNV_OFFSET;
+  for (let i = host.length - 1; i >= 0; i--) {
+    const c = host.charCodeAt(i);
+    h = Math.imul(h ^ c, FNV_PRIME);
+    if (c !== 46) continue;
+    for (let slot = h & mask; slotEntry[slot] !== 0; slot = (slot + 1) & mask) {
+      if (slotHash[slot] !== h) continue;
+      const entry = entries[slotEntry[slot]! - 1]!;
+      if (entry.suffix.length !== host.length - i || !host.endsWith(entry.suffix)) continue;
+      const items = entry.items;
+      for (let k = 0; k < items.length; k++) best = bestOfItem(ix, items[k]!, host, i, port, proto, best);
+      break;
+    }
+  }
+  const general = m.general;
+  for (let k = 0; k < general.length; k++) best = bestOfItem(ix, general[k]!, host, 0, port, proto, best);
+  return best;
+}

@@ -41,7 +41,9 @@ export function createClassifier(input: unknown, options: ClassifierOptions = {}
   return new Classifier(snapshot, compileIndex(snapshot, { precedence, tenantName }));
 }
 
-export { Classifier, parsePortField, parseProtocolField } from './match/classifier.js';
+export { Classifier } from './match/classifier.js';
+export { parsePortField, parseProtocolField } from './match/flow-fields.js';
+export { explainFlow, type Explanation, type Candidate } from './match/explain.js';
 export { PROTO_NONE, PROTO_TCP, PROTO_UDP } from './match/lookup.js';
 export { parseIPv4, parseIPv6, isIPv4Mapped, formatIPv4, formatIPv6 } from './match/parse-address.js';
 export { normalizeHost } from './match/normalize-host.js';

@@ -1,9 +1,11 @@
 import type { CompiledIndex } from '../compile/compile-index.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import type { Classification, ClassifyResult, Flow, FlowError, Precedence, Snapshot } from '../types.js';
-import { bestHostPair, bestInList, listHasSet, PROTO_NONE, PROTO_TCP, PROTO_UDP, trieListV4, trieListV6 } from './lookup.js';
+import { bestHostPair, bestInList, listHasSet, PROTO_NONE, trieListV4, trieListV6 } from './lookup.js';
 import { HOST_BAD, HOST_HAS_PORT, HOST_IS_IP, HOST_TOO_LONG, normalizeHost } from './normalize-host.js';
 import { isIPv4Mapped, parseIPv4, parseIPv6 } from './parse-address.js';
+import { explainFlow, type Explanation } from './explain.js';
+import { parsePortField, parseProtocolField } from './flow-fields.js';
 
 function flowError(code: ErrorCode): FlowError {
   return Object.freeze({ error: Object.freeze({ code, message: ERRORS[code].message }) });
@@ -21,33 +23,6 @@ const HOST_ERRORS: Readonly<Record<number, FlowError>> = {
   [HOST_IS_IP]: flowError('M365FC_ERR_FLOW_HOST_IS_IP'),
   [HOST_TOO_LONG]: flowError('M365FC_ERR_FLOW_HOST_TOO_LONG'),
 };
-
-/** Port field → 1..65535, 0 when absent, -1 when invalid. */
-export function parsePortField(v: unknown): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 1 && v <= 65535 ? v : -1;
-  if (typeof v !== 'string' || v.length === 0 || v.length > 5) return -1;
-  let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n >= 1 && n <= 65535 ? n : -1;
-}
-
-/** Protocol field → PROTO_*, or -1 when invalid. */
-export function parseProtocolField(v: unknown): number {
-  if (v === undefined || v === null) return PROTO_NONE;
-  if (v === 'tcp') return PROTO_TCP;
-  if (v === 'udp') return PROTO_UDP;
-  if (typeof v === 'string' && v.length === 3) {
-    const l = v.toLowerCase();
-    if (l === 'tcp') return PROTO_TCP;
-    if (l === 'udp') return PROTO_UDP;
-  }
-  return -1;
-}
 
 /**
  * Answers flows from one immutable CompiledIndex. `classify` never throws: an invalid flow gets a
@@ -115,6 +90,11 @@ export class Classifier {
     if (family === 4) return this.classifyIPv4(v4, port, proto);
     if (family === 6) return this.classifyIPv6(this.words, port, proto);
     return ix.answers.none;
+  }
+
+  /** Every candidate set for the flow and why it won or lost (for people; not the fast path). */
+  explain(flow: Flow): Explanation | FlowError {
+    return explainFlow(this, flow);
   }
 
   /** Binary IPv4 (uint32) fast path. port 0 = none; proto 0 none, 1 tcp, 2 udp. */

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/** m365fc: dispatches `m365fc <command> [options]` to src/cli/commands/<command>.ts. */
+import { isM365Error } from '../errors.js';
+
+type Command = { run(argv: string[]): Promise<number> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  classify: { summary: 'classify one flow and print the answer as JSON', load: () => import('./commands/classify.js') },
+  snapshot: { summary: 'write the project snapshot of a web service response', load: () => import('./commands/snapshot.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: m365fc <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nm365fc <command> --help for a command's options\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`m365fc: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return (await entry.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isM365Error(err)) {
+      process.stderr.write(`m365fc: ${err.code}: ${err.message}\n`);
+    } else {
+      process.stderr.write(`m365fc: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

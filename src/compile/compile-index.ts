@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { parseIPv4, parseIPv6 } from '../match/parse-address.js';
 import type { Action, Category, Classification, EndpointSet, MatchedBy, Precedence, Snapshot } from '../types.js';
 import { buildHostMatcher, hostMatcherBytes, type HostMatcher } from './host-matcher.js';
-import { buildPortTable, type PortTable } from './port-table.js';
+import { buildPortTable, setHasColumn, type PortTable } from './port-table.js';
 import { compareHostPairs, compareIpPairs } from './precedence.js';
 import { buildPrefixTrie, trieBytes, type PrefixTrie, type TriePrefix } from './prefix-trie.js';
 import { applyTenant } from './tenant.js';
@@ -138,12 +138,11 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
   const v4Prefixes: TriePrefix[] = [];
   const v6Prefixes: TriePrefix[] = [];
   ipPairs.forEach((p, pair) => (p.family === 4 ? v4Prefixes : v6Prefixes).push({ words: p.words, length: p.length, pair }));
-  const byRank = (pair: number): number => pair;
-
   const hosts = buildHostMatcher(pairsByPattern);
-  const v4 = buildPrefixTrie(v4Prefixes, byRank);
-  const v6 = buildPrefixTrie(v6Prefixes, byRank);
   const ports = buildPortTable(sets);
+  const ipEligible = (pair: number, column: number): boolean => setHasColumn(ports, ipPairs[pair]!.set, column);
+  const v4 = buildPrefixTrie(v4Prefixes, ports.columns, ipEligible);
+  const v6 = buildPrefixTrie(v6Prefixes, ports.columns, ipEligible);
 
   const answers = {
     host: hostPairs.map((p) => answer(sets[p.set]!, 'host', p.pattern, version)),
@@ -158,9 +157,8 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
     trieBytes(v4) +
     trieBytes(v6) +
     hostMatcherBytes(hosts) +
-    ports.portClass.byteLength +
-    ports.classBits.byteLength +
-    ports.hasProto.byteLength +
+    ports.portColumn.byteLength +
+    ports.setBits.byteLength +
     hostPairSet.byteLength +
     ipPairSet.byteLength +
     (2 * hostPairs.length + ipPairs.length) * 200;

@@ -1,23 +1,32 @@
 import type { EndpointSet, PortRange } from '../types.js';
 
 /**
- * Port/protocol eligibility of every set, answered with two array reads.
+ * Port/protocol eligibility. A flow's (port, protocol) is reduced to one *column*; each set has a
+ * bit per column, and each candidate list of the prefix tries has its best pair per column.
+ *
+ * Columns: 0 no port and no protocol (every set), 1 no port + tcp (sets with any tcp port),
+ * 2 no port + udp (any udp port), then one column per tcp port class, then one per udp port class.
+ * A port class is an interval between the range boundaries of all sets, so all ports of a class
+ * are listed by exactly the same sets.
  *
  * Layout:
- *   portClass     Uint16Array(2 * 65536)  [proto * 65536 + port] → class: an elementary interval
- *                                          between the range boundaries of all sets (proto 0 tcp, 1 udp)
- *   classBits     Uint32Array(sets * 2 * words)  [(set * 2 + proto) * words + (class >>> 5)] bit (class & 31):
- *                                          the set lists that class's ports for that protocol
- *   hasProto      Uint8Array(sets * 2)     [set * 2 + proto] → 1 when the set lists any port for proto
+ *   portColumn  Uint16Array(2 * 65536)        [proto << 16 | port] → column (proto 0 tcp, 1 udp)
+ *   setBits     Uint32Array(sets * words)     [set * words + (column >>> 5)] bit (column & 31)
  */
 export interface PortTable {
-  readonly portClass: Uint16Array;
-  readonly classBits: Uint32Array;
+  readonly portColumn: Uint16Array;
+  readonly columns: number;
   readonly words: number;
-  readonly hasProto: Uint8Array;
+  readonly setBits: Uint32Array;
 }
 
-function classesFor(sets: readonly EndpointSet[], pick: (s: EndpointSet) => readonly PortRange[], out: Uint16Array, offset: number): number {
+export const COLUMN_ANY = 0;
+export const COLUMN_TCP_ANY = 1;
+export const COLUMN_UDP_ANY = 2;
+const FIRST_PORT_COLUMN = 3;
+
+/** Fills portColumn[offset + port] with columns from `first`; returns the next free column. */
+function classify(sets: readonly EndpointSet[], pick: (s: EndpointSet) => readonly PortRange[], out: Uint16Array, offset: number, first: number): number {
   const starts = new Set<number>([0]);
   for (const s of sets) {
     for (const [lo, hi] of pick(s)) {
@@ -26,39 +35,42 @@ function classesFor(sets: readonly EndpointSet[], pick: (s: EndpointSet) => read
     }
   }
   const sorted = [...starts].sort((a, b) => a - b);
-  let cls = -1;
+  let column = first - 1;
   let next = 0;
   for (let port = 0; port < 65536; port++) {
     if (port === sorted[next]) {
-      cls++;
+      column++;
       next++;
     }
-    out[offset + port] = cls;
+    out[offset + port] = column;
   }
-  return cls + 1;
+  return column + 1;
 }
 
 export function buildPortTable(sets: readonly EndpointSet[]): PortTable {
-  const portClass = new Uint16Array(2 * 65536);
-  const tcpClasses = classesFor(sets, (s) => s.tcpPorts, portClass, 0);
-  const udpClasses = classesFor(sets, (s) => s.udpPorts, portClass, 65536);
-  const words = Math.ceil(Math.max(tcpClasses, udpClasses) / 32);
-  const classBits = new Uint32Array(sets.length * 2 * words);
-  const hasProto = new Uint8Array(sets.length * 2);
+  const portColumn = new Uint16Array(2 * 65536);
+  const udpFirst = classify(sets, (s) => s.tcpPorts, portColumn, 0, FIRST_PORT_COLUMN);
+  const columns = classify(sets, (s) => s.udpPorts, portColumn, 65536, udpFirst);
+  const words = Math.ceil(columns / 32);
+  const setBits = new Uint32Array(sets.length * words);
+  const mark = (set: number, column: number): void => {
+    const k = set * words + (column >>> 5);
+    setBits[k] = setBits[k]! | (1 << (column & 31));
+  };
   sets.forEach((s, i) => {
+    mark(i, COLUMN_ANY);
     [s.tcpPorts, s.udpPorts].forEach((ranges, proto) => {
-      if (ranges.length) hasProto[i * 2 + proto] = 1;
-      const base = (i * 2 + proto) * words;
+      if (ranges.length) mark(i, proto === 0 ? COLUMN_TCP_ANY : COLUMN_UDP_ANY);
       for (const [lo, hi] of ranges) {
-        // Ranges start and end on class boundaries, so the classes of lo..hi are contiguous.
-        const first = portClass[proto * 65536 + lo]!;
-        const last = portClass[proto * 65536 + hi]!;
-        for (let c = first; c <= last; c++) {
-          const k = base + (c >>> 5);
-          classBits[k] = classBits[k]! | (1 << (c & 31));
-        }
+        // Ranges start and end on class boundaries, so lo..hi covers whole, contiguous columns.
+        const last = portColumn[(proto << 16) | hi]!;
+        for (let c = portColumn[(proto << 16) | lo]!; c <= last; c++) mark(i, c);
       }
     });
   });
-  return { portClass, classBits, words, hasProto };
+  return { portColumn, columns, words, setBits };
+}
+
+export function setHasColumn(t: PortTable, set: number, column: number): boolean {
+  return ((t.setBits[set * t.words + (column >>> 5)]! >>> (column & 31)) & 1) === 1;
 }

@@ -12,12 +12,16 @@
  *   entry < 0                         child chunk ~entry
  *   listStart  Int32Array(lists + 1)  candidate list id → [listStart[id], listStart[id+1]) in listPairs
  *   listPairs  Int32Array             ip pair ids, best rank first
+ *   listBest   Int32Array(lists * columns)  [id * columns + column] → best eligible pair, or -1
+ *                                     (columns: see port-table.ts), so a lookup needs no scan at all
  */
 export interface PrefixTrie {
   readonly root: Int32Array;
   readonly nodes: Int32Array;
   readonly listStart: Int32Array;
   readonly listPairs: Int32Array;
+  readonly columns: number;
+  readonly listBest: Int32Array;
 }
 
 export interface TriePrefix {
@@ -110,10 +114,11 @@ class TrieBuilder {
 }
 
 /**
- * Builds the trie. `rankOf(pair)` orders each candidate list (lower is better).
- * Prefixes are inserted shortest first, so a longer prefix's leaves inherit the shorter ones.
+ * Builds the trie. Pair ids are ranks (lower is better); `eligible(pair, column)` says whether the
+ * pair's set is eligible in a port column. Prefixes are inserted shortest first, so a longer
+ * prefix's leaves inherit the shorter ones.
  */
-export function buildPrefixTrie(prefixes: readonly TriePrefix[], rankOf: (pair: number) => number): PrefixTrie {
+export function buildPrefixTrie(prefixes: readonly TriePrefix[], columns: number, eligible: (pair: number, column: number) => boolean): PrefixTrie {
   const b = new TrieBuilder();
   const sorted = [...prefixes].sort((x, y) => x.length - y.length);
   for (const p of sorted) b.insert(p);
@@ -125,15 +130,18 @@ export function buildPrefixTrie(prefixes: readonly TriePrefix[], rankOf: (pair: 
   });
   listStart[b.lists.length] = total;
   const listPairs = new Int32Array(total);
+  const listBest = new Int32Array(b.lists.length * columns).fill(-1);
   b.lists.forEach((l, i) => {
-    listPairs.set(
-      [...l].sort((x, y) => rankOf(x) - rankOf(y)),
-      listStart[i]!,
-    );
+    // the lists are already sorted ascending, which is best first
+    listPairs.set(l, listStart[i]!);
+    for (let column = 0; column < columns; column++) {
+      const best = l.find((pair) => eligible(pair, column));
+      if (best !== undefined) listBest[i * columns + column] = best;
+    }
   });
-  return { root: b.root, nodes: b.nodes.slice(0, b.chunkCount << 8), listStart, listPairs };
+  return { root: b.root, nodes: b.nodes.slice(0, b.chunkCount << 8), listStart, listPairs, columns, listBest };
 }
 
 export function trieBytes(t: PrefixTrie): number {
-  return t.root.byteLength + t.nodes.byteLength + t.listStart.byteLength + t.listPairs.byteLength;
+  return t.root.byteLength + t.nodes.byteLength + t.listStart.byteLength + t.listPairs.byteLength + t.listBest.byteLength;
 }

@@ -1,7 +1,7 @@
 import type { CompiledIndex } from '../compile/compile-index.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import type { Classification, ClassifyResult, Flow, FlowError, Precedence, Snapshot } from '../types.js';
-import { bestHostPair, bestInList, listHasSet, PROTO_NONE, trieListV4, trieListV6 } from './lookup.js';
+import { bestHostPair, bestInList, listHasSet, portColumn, PROTO_NONE, trieListV4, trieListV6 } from './lookup.js';
 import { HOST_BAD, HOST_HAS_PORT, HOST_IS_IP, HOST_TOO_LONG, normalizeHost } from './normalize-host.js';
 import { isIPv4Mapped, parseIPv4, parseIPv6 } from './parse-address.js';
 import { explainFlow, type Explanation } from './explain.js';
@@ -75,11 +75,12 @@ export class Classifier {
       }
     }
     const ix = this.index;
+    const column = portColumn(ix.ports, port, proto);
     if (hasHost) {
       if (typeof rawHost !== 'string') return HOST_ERRORS[HOST_BAD]!;
       const host = normalizeHost(rawHost);
       if (typeof host === 'number') return HOST_ERRORS[host]!;
-      const pair = bestHostPair(ix, host, port, proto);
+      const pair = bestHostPair(ix, host, column);
       if (pair >= 0) {
         if (family === 0) return ix.answers.host[pair]!;
         const set = ix.hostPairSet[pair]!;
@@ -87,9 +88,10 @@ export class Classifier {
         return has ? ix.answers.hostIp[pair]! : ix.answers.host[pair]!;
       }
     }
-    if (family === 4) return this.classifyIPv4(v4, port, proto);
-    if (family === 6) return this.classifyIPv6(this.words, port, proto);
-    return ix.answers.none;
+    let pair = -1;
+    if (family === 4) pair = bestInList(ix.v4, trieListV4(ix.v4, v4), column);
+    else if (family === 6) pair = bestInList(ix.v6, trieListV6(ix.v6, this.words), column);
+    return pair < 0 ? ix.answers.none : ix.answers.ip[pair]!;
   }
 
   /** Every candidate set for the flow and why it won or lost (for people; not the fast path). */
@@ -100,7 +102,7 @@ export class Classifier {
   /** Binary IPv4 (uint32) fast path. port 0 = none; proto 0 none, 1 tcp, 2 udp. */
   classifyIPv4(addr: number, port = 0, proto = PROTO_NONE): Classification {
     const ix = this.index;
-    const pair = bestInList(ix, ix.v4, trieListV4(ix.v4, addr >>> 0), port, proto);
+    const pair = bestInList(ix.v4, trieListV4(ix.v4, addr >>> 0), portColumn(ix.ports, port, proto));
     return pair < 0 ? ix.answers.none : ix.answers.ip[pair]!;
   }
 
@@ -108,7 +110,7 @@ export class Classifier {
   classifyIPv6(addr: Uint32Array, port = 0, proto = PROTO_NONE): Classification {
     if (isIPv4Mapped(addr)) return this.classifyIPv4(addr[3]!, port, proto);
     const ix = this.index;
-    const pair = bestInList(ix, ix.v6, trieListV6(ix.v6, addr), port, proto);
+    const pair = bestInList(ix.v6, trieListV6(ix.v6, addr), portColumn(ix.ports, port, proto));
     return pair < 0 ? ix.answers.none : ix.answers.ip[pair]!;
   }
 }

@@ -4,7 +4,8 @@ import { CATEGORY_RANK } from '../compile/precedence.js';
 import { formatPorts } from '../ingest/parse-ports.js';
 import { isFlowError, type Category, type Classification, type EndpointSet, type Flow, type FlowError } from '../types.js';
 import type { Classifier } from './classifier.js';
-import { eligible, PROTO_UDP, trieListV4, trieListV6 } from './lookup.js';
+import { setHasColumn } from '../compile/port-table.js';
+import { portColumn, PROTO_UDP, trieListV4, trieListV6 } from './lookup.js';
 import { normalizeHost } from './normalize-host.js';
 import { isIPv4Mapped, parseIPv4, parseIPv6 } from './parse-address.js';
 import { parsePortField, parseProtocolField } from './flow-fields.js';
@@ -81,6 +82,7 @@ export function explainFlow(c: Classifier, flow: Flow): Explanation | FlowError 
   const ix = c.index;
   const port = parsePortField(flow.port);
   const proto = parseProtocolField(flow.protocol);
+  const column = portColumn(ix.ports, port, proto);
   const host = typeof flow.host === 'string' ? (normalizeHost(flow.host) as string) : null;
   const candidates: Candidate[] = [];
   const make = (set: EndpointSet, matchedBy: 'host' | 'ip', matched: string, ok: boolean, won: boolean, reason: string): Candidate => ({
@@ -101,7 +103,7 @@ export function explainFlow(c: Classifier, flow: Flow): Explanation | FlowError 
     ix.hostPairPattern.forEach((pattern, pair) => {
       if (!globs[pair]!.test(host)) return;
       const set = ix.sets[ix.hostPairSet[pair]!]!;
-      const ok = eligible(ix, ix.hostPairSet[pair]!, port, proto);
+      const ok = setHasColumn(ix.ports, ix.hostPairSet[pair]!, column);
       const won = ok && wonBy('host', pattern, set.id);
       candidates.push(make(set, 'host', pattern, ok, won, ok ? (won ? 'best-ranked eligible host match' : '') : ineligibleReason(set, port, proto)));
     });
@@ -122,7 +124,7 @@ export function explainFlow(c: Classifier, flow: Flow): Explanation | FlowError 
       const pair = trie.listPairs[k]!;
       const set = ix.sets[ix.ipPairSet[pair]!]!;
       const prefix = ix.ipPairPrefix[pair]!;
-      const ok = eligible(ix, ix.ipPairSet[pair]!, port, proto);
+      const ok = setHasColumn(ix.ports, ix.ipPairSet[pair]!, column);
       const won = ok && wonBy('ip', prefix, set.id);
       candidates.push(make(set, 'ip', prefix, ok, won, ok ? (won ? 'best-ranked eligible ip match' : '') : ineligibleReason(set, port, proto)));
     }

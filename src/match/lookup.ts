@@ -1,23 +1,25 @@
 /**
  * The lookup path over a CompiledIndex: no I/O, no exceptions, no allocation.
  * Every function returns a pair id (its rank: lower is better) or -1.
- * proto: 0 none, 1 tcp, 2 udp. port: 0 none, else 1..65535.
+ * A flow's port and protocol are first reduced to one column (see compile/port-table.ts).
  */
 import type { CompiledIndex } from '../compile/compile-index.js';
 import { FNV_OFFSET, FNV_PRIME, type SuffixItem } from '../compile/host-matcher.js';
+import type { PortTable } from '../compile/port-table.js';
 import type { PrefixTrie } from '../compile/prefix-trie.js';
 
 export const PROTO_NONE = 0;
 export const PROTO_TCP = 1;
 export const PROTO_UDP = 2;
 
-/** DESIGN §3 eligibility: a port is looked up in tcpPorts unless the protocol is udp. */
-export function eligible(ix: CompiledIndex, set: number, port: number, proto: number): boolean {
-  const pt = ix.ports;
-  if (port === 0) return proto === PROTO_NONE || pt.hasProto[set * 2 + proto - 1] === 1;
-  const p = proto === PROTO_UDP ? 1 : 0;
-  const cls = pt.portClass[(p << 16) | port]!;
-  return ((pt.classBits[(set * 2 + p) * pt.words + (cls >>> 5)]! >>> (cls & 31)) & 1) === 1;
+/** DESIGN §3 eligibility as a column: a port is looked up in tcpPorts unless the protocol is udp. */
+export function portColumn(t: PortTable, port: number, proto: number): number {
+  if (port === 0) return proto;
+  return t.portColumn[((proto === PROTO_UDP ? 1 : 0) << 16) | port]!;
+}
+
+function eligible(t: PortTable, set: number, column: number): boolean {
+  return ((t.setBits[set * t.words + (column >>> 5)]! >>> (column & 31)) & 1) === 1;
 }
 
 /** Candidate list id for an IPv4 address: at most three reads. */
@@ -38,15 +40,9 @@ export function trieListV6(t: PrefixTrie, w: Uint32Array): number {
   return v;
 }
 
-/** The best eligible pair of a candidate list, or -1. */
-export function bestInList(ix: CompiledIndex, t: PrefixTrie, list: number, port: number, proto: number): number {
-  const pairs = t.listPairs;
-  const sets = ix.ipPairSet;
-  for (let k = t.listStart[list]!, end = t.listStart[list + 1]!; k < end; k++) {
-    const pair = pairs[k]!;
-    if (eligible(ix, sets[pair]!, port, proto)) return pair;
-  }
-  return -1;
+/** The best eligible ip pair of a candidate list in a column, or -1: one read. */
+export function bestInList(t: PrefixTrie, list: number, column: number): number {
+  return t.listBest[list * t.columns + column]!;
 }
 
 /** True when any prefix of `set` in the candidate list contains the address. */
@@ -56,29 +52,29 @@ export function listHasSet(ix: CompiledIndex, t: PrefixTrie, list: number, set: 
   return false;
 }
 
-function bestOfPairs(ix: CompiledIndex, pairs: Int32Array, port: number, proto: number, best: number): number {
+function bestOfPairs(ix: CompiledIndex, pairs: Int32Array, column: number, best: number): number {
   for (let k = 0; k < pairs.length; k++) {
     const pair = pairs[k]!;
     if (best >= 0 && pair >= best) return best;
-    if (eligible(ix, ix.hostPairSet[pair]!, port, proto)) return pair;
+    if (eligible(ix.ports, ix.hostPairSet[pair]!, column)) return pair;
   }
   return best;
 }
 
-function bestOfItem(ix: CompiledIndex, item: SuffixItem, host: string, at: number, port: number, proto: number, best: number): number {
+function bestOfItem(ix: CompiledIndex, item: SuffixItem, host: string, at: number, column: number, best: number): number {
   if (best >= 0 && item.pairs[0]! >= best) return best;
   if (item.fragment.length !== 0 && !host.endsWith(item.fragment, at)) return best;
   if (item.glob !== null && !item.glob.test(host)) return best;
-  return bestOfPairs(ix, item.pairs, port, proto, best);
+  return bestOfPairs(ix, item.pairs, column, best);
 }
 
 /** The best eligible host pair for a normalized host, or -1. */
-export function bestHostPair(ix: CompiledIndex, host: string, port: number, proto: number): number {
+export function bestHostPair(ix: CompiledIndex, host: string, column: number): number {
   const m = ix.hosts;
   let best = -1;
   const exact = m.exact.get(host);
   if (exact !== undefined) {
-    best = bestOfPairs(ix, exact, port, proto, -1);
+    best = bestOfPairs(ix, exact, column, -1);
     // specific-first: an exact host outranks every wildcard, so the walk cannot improve on it.
     if (best >= 0 && ix.precedence === 'specific-first') return best;
   }
@@ -93,11 +89,11 @@ export function bestHostPair(ix: CompiledIndex, host: string, port: number, prot
       const entry = entries[slotEntry[slot]! - 1]!;
       if (entry.suffix.length !== host.length - i || !host.endsWith(entry.suffix)) continue;
       const items = entry.items;
-      for (let k = 0; k < items.length; k++) best = bestOfItem(ix, items[k]!, host, i, port, proto, best);
+      for (let k = 0; k < items.length; k++) best = bestOfItem(ix, items[k]!, host, i, column, best);
       break;
     }
   }
   const general = m.general;
-  for (let k = 0; k < general.length; k++) best = bestOfItem(ix, general[k]!, host, 0, port, proto, best);
+  for (let k = 0; k < general.length; k++) best = bestOfItem(ix, general[k]!, host, 0, column, best);
   return best;
 }

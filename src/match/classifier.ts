@@ -44,7 +44,7 @@ export class Classifier {
   }
 
   classify(flow: Flow): ClassifyResult {
-    if (typeof flow !== 'object' || flow === null) return E_NOT_OBJECT;
+    if (typeof flow !== 'object' || flow === null || Array.isArray(flow)) return E_NOT_OBJECT;
     const port = parsePortField(flow.port);
     if (port < 0) return E_BAD_PORT;
     const proto = parseProtocolField(flow.protocol);

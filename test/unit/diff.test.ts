@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { diffSnapshots, formatDiff, measureCoverage, patternCovers } from '../../src/ingest/diff.js';
+import { describe, expect, it, vi } from 'vitest';
+import { run as runDiff } from '../../src/cli/commands/diff.js';
+import { bootstrapPath } from '../../src/ingest/bootstrap.js';
+import { diffSnapshots, formatDiff, measureCoverage, patternCovers, type SnapshotDiff } from '../../src/ingest/diff.js';
 import { parseEndpointsResponse, snapshotFromSets } from '../../src/ingest/parse-endpoints.js';
 import type { ChangeRecord } from '../../src/ingest/web-service-client.js';
 import type { Snapshot } from '../../src/types.js';
-import { readRealResponse, readRealResponseText, type RealResponse } from '../support/data.js';
+import { readRealResponse, readRealResponseText, realResponsePath, type RealResponse } from '../support/data.js';
 
 function real(name: RealResponse, version: string): Snapshot {
   return parseEndpointsResponse(readRealResponseText(name), { version, origin: name });
@@ -180,5 +182,44 @@ describe('patternCovers', () => {
 describe('readRealResponse', () => {
   it('gives the same sets as the parsed text', () => {
     expect(snapshotFromSets(readRealResponse('worldwide-commit20200531.json')).sets).toEqual(v2020.sets);
+  });
+});
+
+describe('m365fc diff', () => {
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
+    try {
+      const code = await runDiff(args);
+      return { code, out: out.join(''), err: err.join('') };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+  }
+
+  it('prints the diff of two responses and exits 1 when they differ', async () => {
+    const r = await cli([realResponsePath('worldwide-commit20191124.json'), realResponsePath('worldwide-commit20200531.json'), '--old-version', '2019102800']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Worldwide 2019102800 (worldwide-commit20191124.json) -> Worldwide 0000000000 (worldwide-commit20200531.json)');
+    expect(r.out).toContain('+ set 148 ');
+    expect(r.out).toMatch(/IPv4: 78 -> 50 prefixes, 2386926 -> 2647389 addresses, lost 1685 \(0\.07\d%\)/);
+  });
+
+  it('--json gives the diff object; a snapshot and a response compare; 0 when equal', async () => {
+    const r = await cli([realResponsePath('worldwide-commit20200531.json'), bootstrapPath(), '--json']);
+    const d = JSON.parse(r.out) as SnapshotDiff;
+    expect(d.setsAdded.map((s) => s.id)).toEqual([152, 153, 156, 158, 159, 160, 184, 193]);
+    const same = await cli([realResponsePath('worldwide-commit20200531.json'), realResponsePath('worldwide-commit20200531.json')]);
+    expect(same.code).toBe(0);
+  });
+
+  it('exits 2 on bad usage or unreadable data', async () => {
+    expect((await cli([realResponsePath('worldwide-commit20200531.json')])).code).toBe(2);
+    const bad = await cli([realResponsePath('worldwide-commit20200531.json'), '/nonexistent.json']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('ENOENT');
   });
 });

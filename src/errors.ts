@@ -78,6 +78,15 @@ export const ERRORS = {
   M365FC_ERR_UPDATE_SHRINK: { status: 409, message: 'The new version loses more than the allowed share of covered addresses or host patterns' },
   M365FC_ERR_UPDATE_BACKING_OFF: { status: 503, message: 'Checks are backing off after a 429 from upstream' },
   M365FC_ERR_UPDATE_STOPPED: { status: 503, message: 'The updater was stopped during a check' },
+
+  // plugin / export: exporter plugins (plugin-api/plugin.ts throws these codes) and /v1/export
+  M365FC_ERR_PLUGIN_INVALID: { status: 500, message: 'A plugin does not have the shape of an exporter plugin' },
+  M365FC_ERR_PLUGIN_API_VERSION: { status: 500, message: "A plugin's apiVersion range does not include this host's plugin API version" },
+  M365FC_ERR_PLUGIN_DUPLICATE: { status: 500, message: 'A plugin of that name is already registered' },
+  M365FC_ERR_PLUGIN_LOAD: { status: 500, message: 'A plugin module could not be loaded or exports no plugin' },
+  M365FC_ERR_EXPORT_UNKNOWN: { status: 404, message: 'No exporter of that name' },
+  M365FC_ERR_EXPORT_BAD_OPTION: { status: 400, message: 'An exporter option is unknown, missing or invalid' },
+  M365FC_ERR_EXPORT_RENDER: { status: 500, message: 'The exporter failed to render the file' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -7,6 +7,7 @@ type Command = { run(argv: string[]): Promise<number> };
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   classify: { summary: 'classify one flow and print the answer as JSON', load: () => import('./commands/classify.js') },
   snapshot: { summary: 'write the project snapshot of a web service response', load: () => import('./commands/snapshot.js') },
+  export: { summary: 'write a PAC file, split-tunnel routes, firewall lists, CSV or squid ACLs', load: () => import('./commands/export.js') },
 };
 
 function usage(): string {

@@ -43,6 +43,7 @@ export const ERRORS = {
   M365FC_ERR_SERVE_UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required' },
   M365FC_ERR_SERVE_FORBIDDEN: { status: 403, message: 'The token does not grant this operation' },
   M365FC_ERR_SERVE_NOT_FOUND: { status: 404, message: 'No such route' },
+  M365FC_ERR_SERVE_REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time' },
   M365FC_ERR_SERVE_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the body limit' },
   M365FC_ERR_SERVE_TOO_MANY_FLOWS: { status: 413, message: 'A batch holds more than 10000 flows' },
   M365FC_ERR_SERVE_MESSAGE_TOO_LARGE: { status: 413, message: 'The WebSocket message is larger than the message limit' },

@@ -1,0 +1,45 @@
+import type { HostCaches } from './host-cache.js';
+import type { LiveIndex } from './live-index.js';
+import type { ServeMetrics } from './metrics.js';
+import type { OpenApiDocument } from './openapi.js';
+
+/** Size and time limits of the service; every one has a default in DEFAULT_LIMITS. */
+export interface ServeLimits {
+  /** Largest request body, bytes. 10,000 flows of typical size fit in well under 2 MiB. */
+  readonly bodyBytes: number;
+  /** Largest WebSocket message, bytes. */
+  readonly messageBytes: number;
+  /** Longest request URL (path and query), bytes. */
+  readonly queryBytes: number;
+  /** A WebSocket stops reading when this many answer bytes wait unsent. */
+  readonly streamHighWaterBytes: number;
+  /** A paused WebSocket whose client reads nothing for this long is closed, ms. */
+  readonly streamStallMs: number;
+  /** After a close frame, a client that does not answer is cut off after this long, ms. */
+  readonly streamCloseGraceMs: number;
+  /** Seconds a client is told to wait in Retry-After on 503. */
+  readonly retryAfterSeconds: number;
+}
+
+export const DEFAULT_LIMITS: ServeLimits = {
+  bodyBytes: 2 * 1024 * 1024,
+  messageBytes: 2 * 1024 * 1024,
+  queryBytes: 2048,
+  streamHighWaterBytes: 4 * 1024 * 1024,
+  streamStallMs: 10_000,
+  streamCloseGraceMs: 1_000,
+  retryAfterSeconds: 5,
+};
+
+/** What every route module needs; built once by buildApp. */
+export interface ServeContext {
+  readonly live: LiveIndex;
+  readonly metrics: ServeMetrics;
+  readonly caches: HostCaches;
+  readonly api: OpenApiDocument;
+  readonly limits: ServeLimits;
+  readonly tenant: string | null;
+  readonly now: () => number;
+  /** True once close() has begun: readiness fails and WebSockets are told to go. */
+  closing: boolean;
+}

@@ -1,0 +1,115 @@
+import { EventEmitter } from 'node:events';
+import type { Classifier } from '../index.js';
+import type { Instance } from '../types.js';
+
+/**
+ * The one mutable reference of the service: the Classifier in use. A request reads `current`
+ * once and uses that Classifier to the end, so an update that publishes a new index never
+ * mixes two versions in one answer. `publish` swaps with a single assignment.
+ */
+
+export type DataSource = 'cache' | 'live' | 'bootstrap' | 'file';
+
+export interface IndexMeta {
+  readonly source: DataSource;
+  /** When the data was obtained from Microsoft (ISO 8601), or null when unknown. */
+  readonly fetchedAt: string | null;
+  /** When this process published the index (ISO 8601). */
+  readonly loadedAt: string;
+  readonly instance: Instance;
+}
+
+/** What `publish` needs; fetchedAt, loadedAt and instance default from the snapshot and the clock. */
+export interface PublishMeta {
+  readonly source: DataSource;
+  readonly fetchedAt?: string | null;
+  readonly loadedAt?: string;
+  readonly instance?: Instance;
+}
+
+/** The updater's state as shown by /v1/version, /readyz and /metrics. Every field optional. */
+export interface UpdaterStatus {
+  lastAttempt?: string | null;
+  lastSuccess?: string | null;
+  lastErrorCode?: string | null;
+  consecutiveFailures?: number | null;
+  stale?: boolean | null;
+  nextCheck?: string | null;
+}
+
+/** What POST /v1/admin/refresh answers. */
+export interface RefreshResult {
+  status: 'updated' | 'unchanged' | 'failed';
+  version: string;
+  errorCode?: string | null;
+  message?: string;
+}
+
+/** One published change as GET /v1/changes lists it; the updater may add fields. */
+export interface ChangeRecord {
+  version: string;
+  previousVersion?: string | null;
+  publishedAt?: string;
+  [field: string]: unknown;
+}
+
+export interface SwapEvent {
+  readonly previous: Classifier | null;
+  readonly previousMeta: IndexMeta | null;
+  readonly current: Classifier;
+  readonly meta: IndexMeta;
+  readonly diff?: unknown;
+}
+
+export interface LiveIndexEvents {
+  swap: [SwapEvent];
+}
+
+export class LiveIndex extends EventEmitter<LiveIndexEvents> {
+  /** The Classifier in use; null until the first publish. Read it once per request. */
+  current: Classifier | null = null;
+  meta: IndexMeta | null = null;
+  /** Set by the updater wiring; null when no updater runs. */
+  updaterStatus: UpdaterStatus | null = null;
+  /** Set by the updater wiring: check upstream now. Absent when no updater runs. */
+  refresh?: () => Promise<RefreshResult>;
+  /** Set by the updater wiring: published changes, oldest first. */
+  changes: ChangeRecord[] | null = null;
+
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Makes `classifier` the one answering from now on and tells the listeners. */
+  publish(classifier: Classifier, meta: PublishMeta, diff?: unknown): SwapEvent {
+    const full: IndexMeta = {
+      source: meta.source,
+      fetchedAt: meta.fetchedAt !== undefined ? meta.fetchedAt : classifier.snapshot.fetchedAt,
+      loadedAt: meta.loadedAt ?? new Date(this.now()).toISOString(),
+      instance: meta.instance ?? classifier.snapshot.instance,
+    };
+    const event: SwapEvent = {
+      previous: this.current,
+      previousMeta: this.meta,
+      current: classifier,
+      meta: full,
+      ...(diff !== undefined ? { diff } : {}),
+    };
+    // No await between the two assignments: no request can see one without the other.
+    this.meta = full;
+    this.current = classifier;
+    this.emit('swap', event);
+    return event;
+  }
+
+  /** Seconds since the data in use was fetched from Microsoft, or null when unknown. */
+  ageSeconds(): number | null {
+    const fetched = this.meta?.fetchedAt;
+    if (fetched == null) return null;
+    const t = Date.parse(fetched);
+    return Number.isNaN(t) ? null : Math.max(0, Math.round((this.now() - t) / 1000));
+  }
+}

@@ -1,0 +1,191 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClassifyResult } from '../types.js';
+import type { LiveIndex } from './live-index.js';
+
+/**
+ * Prometheus metrics. The per-flow counters are plain typed-array slots bumped on the hot
+ * path and copied into prom-client only when /metrics is scraped: a labelled prom-client
+ * `inc` hashes its labels on every call, too dear at a million flows per second.
+ */
+
+export const LOOKUP_ROUTES = ['get', 'post', 'stream'] as const;
+export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
+export const ROUTE_GET = 0;
+export const ROUTE_POST = 1;
+export const ROUTE_STREAM = 2;
+
+/** Slots of a lookup outcome: the three categories, not Microsoft 365, a per-flow error. */
+const OUTCOMES = ['Optimize', 'Allow', 'Default', 'none', 'error'] as const;
+const OUTCOME_ERROR = 4;
+const OUTCOME_NONE = 3;
+
+export class ServeMetrics {
+  readonly registry = new Registry();
+  /** lookups[route * 5 + outcome] */
+  readonly lookups = new Float64Array(LOOKUP_ROUTES.length * OUTCOMES.length);
+  hostCacheHits = 0;
+  hostCacheMisses = 0;
+  hostCacheEntries = 0;
+  private readonly errors = new Map<string, number>();
+  readonly requestDuration: Histogram<'method' | 'route'>;
+  readonly streamMessageDuration: Histogram;
+  readonly wsConnections: Gauge;
+  readonly slowConsumerCloses: Counter;
+
+  constructor(live: LiveIndex, options: { defaultMetrics?: boolean; now?: () => number } = {}) {
+    const registers = [this.registry];
+    const self = this;
+    const now = options.now ?? Date.now;
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    new Counter({
+      name: 'm365fc_lookups_total',
+      help: 'Flows classified, by route and outcome (category, none, error)',
+      labelNames: ['route', 'category'],
+      registers,
+      collect() {
+        this.reset();
+        for (let r = 0; r < LOOKUP_ROUTES.length; r++) {
+          for (let o = 0; o < OUTCOMES.length; o++) {
+            const v = self.lookups[r * OUTCOMES.length + o] ?? 0;
+            if (v > 0) this.inc({ route: LOOKUP_ROUTES[r]!, category: OUTCOMES[o]! }, v);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: 'm365fc_errors_total',
+      help: 'Coded errors answered (HTTP errors, per-flow errors, WebSocket errors), by code',
+      labelNames: ['code'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [code, v] of self.errors) this.inc({ code }, v);
+      },
+    });
+    new Counter({
+      name: 'm365fc_host_cache_hits_total',
+      help: 'Host lookups answered from the per-index host cache',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.hostCacheHits);
+      },
+    });
+    new Counter({
+      name: 'm365fc_host_cache_misses_total',
+      help: 'Host lookups that went to the engine',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.hostCacheMisses);
+      },
+    });
+    this.requestDuration = new Histogram({
+      name: 'm365fc_http_request_duration_seconds',
+      help: 'HTTP request duration, from request start to response end',
+      labelNames: ['method', 'route'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.streamMessageDuration = new Histogram({
+      name: 'm365fc_stream_message_duration_seconds',
+      help: 'Time to answer one WebSocket message (parse, classify, serialize)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    });
+    this.wsConnections = new Gauge({
+      name: 'm365fc_websocket_connections',
+      help: 'Open WebSocket connections',
+      registers,
+    });
+    this.slowConsumerCloses = new Counter({
+      name: 'm365fc_websocket_slow_consumer_closes_total',
+      help: 'WebSocket connections closed because the client did not read its answers',
+      registers,
+    });
+    new Gauge({
+      name: 'm365fc_data_info',
+      help: 'The data in use (value 1), by version, instance and source',
+      labelNames: ['version', 'instance', 'source'],
+      registers,
+      collect() {
+        this.reset();
+        const c = live.current;
+        const m = live.meta;
+        if (c !== null && m !== null) this.set({ version: c.version, instance: m.instance, source: m.source }, 1);
+      },
+    });
+    new Gauge({
+      name: 'm365fc_data_age_seconds',
+      help: 'Seconds since the data in use was fetched from Microsoft (absent when unknown)',
+      registers,
+      collect() {
+        this.reset();
+        const age = live.ageSeconds();
+        if (age !== null) this.set(age);
+      },
+    });
+    new Gauge({
+      name: 'm365fc_index_loaded_timestamp_seconds',
+      help: 'When the index in use was published in this process (Unix seconds)',
+      registers,
+      collect() {
+        this.reset();
+        const t = live.meta ? Date.parse(live.meta.loadedAt) : NaN;
+        if (!Number.isNaN(t)) this.set(t / 1000);
+      },
+    });
+    new Gauge({
+      name: 'm365fc_host_cache_entries',
+      help: 'Entries in the host cache of the index in use',
+      registers,
+      collect() {
+        this.set(self.hostCacheEntries);
+      },
+    });
+    new Gauge({
+      name: 'm365fc_updater_status',
+      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds); absent without an updater',
+      labelNames: ['field'],
+      registers,
+      collect() {
+        this.reset();
+        const u = live.updaterStatus;
+        if (u === null) return;
+        if (typeof u.consecutiveFailures === 'number') this.set({ field: 'consecutive_failures' }, u.consecutiveFailures);
+        if (typeof u.stale === 'boolean') this.set({ field: 'stale' }, u.stale ? 1 : 0);
+        const ok = typeof u.lastSuccess === 'string' ? Date.parse(u.lastSuccess) : NaN;
+        if (!Number.isNaN(ok)) this.set({ field: 'last_success_age_seconds' }, Math.max(0, (now() - ok) / 1000));
+      },
+    });
+  }
+
+  /** Counts one answered flow; `r` is the engine's result. */
+  countResult(route: number, r: ClassifyResult): void {
+    const c = (r as { category?: string | null }).category;
+    let slot: number;
+    if (c === 'Optimize') slot = 0;
+    else if (c === 'Allow') slot = 1;
+    else if (c === 'Default') slot = 2;
+    else if (c === null) slot = OUTCOME_NONE;
+    else {
+      slot = OUTCOME_ERROR;
+      const code = (r as { error?: { code?: string } }).error?.code;
+      if (code !== undefined) this.countError(code);
+    }
+    this.lookups[route * OUTCOMES.length + slot]!++;
+  }
+
+  countError(code: string): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,229 @@
+import websocket from '@fastify/websocket';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FastifyInstance } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { ErrorCode } from '../errors.js';
+import { errorBody } from './error-body.js';
+import type { ServeContext } from './context.js';
+import type { SwapEvent } from './live-index.js';
+import { ROUTE_STREAM } from './metrics.js';
+import { componentSchema, isObject, withoutItems } from './openapi.js';
+import { answerFlows } from './result-json.js';
+
+/**
+ * WebSocket /v1/stream. Each client message gets exactly one answer, in order. A client that
+ * does not read its answers is paused (no more messages are read from it) once
+ * `streamHighWaterBytes` wait unsent, and closed if it still reads nothing for `streamStallMs`:
+ * server memory per connection stays bounded by about one high-water mark plus one answer.
+ */
+
+const EVENTS = ['version'] as const;
+
+interface Validators {
+  classify: ValidateFunction;
+  subscribe: ValidateFunction;
+  unsubscribe: ValidateFunction;
+}
+
+function compileValidators(ctx: ServeContext): Validators {
+  const ajv = new Ajv({ allowUnionTypes: true, strict: false });
+  return {
+    classify: ajv.compile(withoutItems(componentSchema(ctx.api, 'StreamClassifyMessage'), 'flows')),
+    subscribe: ajv.compile(componentSchema(ctx.api, 'StreamSubscribeMessage')),
+    unsubscribe: ajv.compile(componentSchema(ctx.api, 'StreamUnsubscribeMessage')),
+  };
+}
+
+function describe(errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0];
+  return e ? `message${e.instancePath} ${e.message ?? 'is invalid'}` : 'the message is invalid';
+}
+
+/** The JSON text of `"id":…,` for an answer, or '' when the message had no usable id. */
+function idPrefix(msg: Record<string, unknown>): string {
+  const id = msg['id'];
+  if ((typeof id === 'string' && id.length <= 128) || Number.isSafeInteger(id)) return `"id":${JSON.stringify(id)},`;
+  return '';
+}
+
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+class StreamConnection {
+  private paused = false;
+  private stallTimer: NodeJS.Timeout | null = null;
+  readonly subscribed = new Set<string>();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: ServeContext,
+    private readonly validators: Validators,
+    private readonly subscribers: Set<StreamConnection>,
+  ) {
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('close', () => this.onClose());
+  }
+
+  onMessage(data: RawData, isBinary: boolean): void {
+    const started = performance.now();
+    if (isBinary) {
+      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(textOf(data));
+    } catch {
+      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'the message is not valid JSON');
+      return;
+    }
+    if (!isObject(msg)) {
+      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'the message must be a JSON object');
+      return;
+    }
+    const id = idPrefix(msg);
+    if ('flows' in msg) this.classify(msg, id);
+    else if ('subscribe' in msg) this.subscribe(msg, id, true);
+    else if ('unsubscribe' in msg) this.subscribe(msg, id, false);
+    else this.error(id, 'M365FC_ERR_SERVE_BAD_MESSAGE', 'a message needs flows, subscribe or unsubscribe');
+    this.ctx.metrics.streamMessageDuration.observe((performance.now() - started) / 1000);
+  }
+
+  private classify(msg: Record<string, unknown>, id: string): void {
+    const v = this.validators.classify;
+    if (!v(msg)) {
+      const tooMany = v.errors?.some((e) => e.instancePath === '/flows' && e.keyword === 'maxItems');
+      if (tooMany) this.error(id, 'M365FC_ERR_SERVE_TOO_MANY_FLOWS');
+      else this.error(id, 'M365FC_ERR_SERVE_BAD_MESSAGE', describe(v.errors));
+      return;
+    }
+    const c = this.ctx.live.current;
+    if (c === null) {
+      this.error(id, 'M365FC_ERR_SERVE_NOT_READY');
+      return;
+    }
+    const { caches, metrics } = this.ctx;
+    const results = answerFlows(c, caches.of(c), msg['flows'] as unknown[], metrics, ROUTE_STREAM);
+    this.send(`{${id}"version":${JSON.stringify(c.version)},"results":${results}}`);
+  }
+
+  private subscribe(msg: Record<string, unknown>, id: string, on: boolean): void {
+    const v = on ? this.validators.subscribe : this.validators.unsubscribe;
+    if (!v(msg)) {
+      this.error(id, 'M365FC_ERR_SERVE_BAD_MESSAGE', describe(v.errors));
+      return;
+    }
+    for (const e of msg[on ? 'subscribe' : 'unsubscribe'] as string[]) {
+      if (on) this.subscribed.add(e);
+      else this.subscribed.delete(e);
+    }
+    if (this.subscribed.size > 0) this.subscribers.add(this);
+    else this.subscribers.delete(this);
+    this.send(`{${id}"subscribed":${JSON.stringify(EVENTS.filter((e) => this.subscribed.has(e)))}}`);
+  }
+
+  private error(id: string, code: ErrorCode, message?: string): void {
+    this.ctx.metrics.countError(code);
+    const { code: c, message: m } = errorBody(code, message);
+    this.send(`{${id}"error":${JSON.stringify({ code: c, message: m })}}`);
+  }
+
+  send(text: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(text, this.afterWrite);
+    if (!this.paused && this.socket.bufferedAmount > this.ctx.limits.streamHighWaterBytes) this.pause();
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.socket.pause();
+    this.stallTimer = setTimeout(this.onStall, this.ctx.limits.streamStallMs);
+  }
+
+  /** Called as each answer is handed to the kernel: resume once half the backlog drained. */
+  private readonly afterWrite = (): void => {
+    if (this.paused && this.socket.bufferedAmount <= this.ctx.limits.streamHighWaterBytes / 2) {
+      this.paused = false;
+      if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      this.socket.resume();
+    }
+  };
+
+  private readonly onStall = (): void => {
+    this.stallTimer = null;
+    this.ctx.metrics.slowConsumerCloses.inc();
+    this.ctx.metrics.countError('M365FC_ERR_SERVE_SLOW_CONSUMER');
+    this.closeWith(1008, 'M365FC_ERR_SERVE_SLOW_CONSUMER');
+  };
+
+  /** Sends a close frame, and cuts the connection if the client does not answer it in time. */
+  closeWith(code: number, reason: string): void {
+    this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), this.ctx.limits.streamCloseGraceMs).unref();
+  }
+
+  private onClose(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    this.subscribers.delete(this);
+    this.ctx.metrics.wsConnections.dec();
+  }
+}
+
+function versionEvent(e: SwapEvent): string {
+  return JSON.stringify({
+    event: 'version',
+    version: e.current.version,
+    previousVersion: e.previous?.version ?? null,
+    instance: e.meta.instance,
+    source: e.meta.source,
+    fetchedAt: e.meta.fetchedAt,
+    loadedAt: e.meta.loadedAt,
+  });
+}
+
+/** Registers /v1/stream in its own encapsulated context, so the WebSocket plugin's hooks do
+ * not run on the HTTP routes. */
+export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+  const validators = compileValidators(ctx);
+  const subscribers = new Set<StreamConnection>();
+  const connections = new Set<StreamConnection>();
+
+  const onSwap = (e: SwapEvent): void => {
+    if (subscribers.size === 0) return;
+    const text = versionEvent(e);
+    for (const s of subscribers) if (s.subscribed.has('version')) s.send(text);
+  };
+  ctx.live.on('swap', onSwap);
+  app.addHook('onClose', (_instance, done) => {
+    ctx.live.off('swap', onSwap);
+    done();
+  });
+
+  await app.register(websocket, {
+    options: { maxPayload: ctx.limits.messageBytes, perMessageDeflate: false },
+    // ws has already sent its close frame (1009 for an oversized message, 1007 for bad UTF-8,
+    // 1002 for a protocol error): count it and let the close handshake finish.
+    errorHandler(error, _socket, request) {
+      const code = (error as { code?: string }).code;
+      ctx.metrics.countError(code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'M365FC_ERR_SERVE_MESSAGE_TOO_LARGE' : 'M365FC_ERR_SERVE_BAD_MESSAGE');
+      request.log.debug({ err: error }, 'websocket client error');
+    },
+    // Shutdown: every client gets a close frame (1001 going away) and is cut off after the grace.
+    preClose(done) {
+      for (const c of connections) c.closeWith(1001, 'M365FC_ERR_SERVE_SHUTTING_DOWN');
+      this.websocketServer.close(() => done());
+    },
+  });
+
+  app.get('/v1/stream', { websocket: true, config: { auth: 'lookup' } }, (socket) => {
+    ctx.metrics.wsConnections.inc();
+    const conn = new StreamConnection(socket, ctx, validators, subscribers);
+    connections.add(conn);
+    socket.on('close', () => connections.delete(conn));
+  });
+}

@@ -257,9 +257,11 @@ export class Updater<T> extends EventEmitter {
     this.started = true;
     const now = this.timers.now();
     let at = now;
-    // A restart must not ask more often than the interval, but only data from the state dir is
-    // known to be what that last attempt saw.
-    if (this.lastAttempt !== null && this.data.source === 'state') at = Math.max(at, this.lastAttempt + this.pollIntervalMs);
+    // Not more often than the interval: after a check of this process (one at start-up), or of
+    // an earlier run whose data (from the state dir) is in use.
+    if (this.lastAttempt !== null && (this.data.source === 'state' || this.counts.checks > 0)) {
+      at = Math.max(at, this.lastAttempt + this.pollIntervalMs);
+    }
     if (this.backoffUntil !== null) at = Math.max(at, this.backoffUntil);
     this.scheduleAt(at);
   }

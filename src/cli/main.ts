@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   snapshot: { summary: 'write the project snapshot of a web service response', load: () => import('./commands/snapshot.js') },
   export: { summary: 'write a PAC file, split-tunnel routes, firewall lists, CSV or squid ACLs', load: () => import('./commands/export.js') },
   serve: { summary: 'run the classifier service (HTTP and WebSocket, see openapi.yaml)', load: () => import('./commands/serve.js') },
+  update: { summary: "check Microsoft's web service once and update the state dir", load: () => import('./commands/update.js') },
   diff: { summary: 'show what changed between two versions of the endpoint data', load: () => import('./commands/diff.js') },
 };
 

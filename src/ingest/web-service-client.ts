@@ -159,6 +159,7 @@ export class WebServiceClient implements UpstreamClient {
   private readonly maxBodyBytes: number;
   private readonly now: () => number;
   private readonly userAgent: string;
+  private closed = false;
 
   constructor(o: WebServiceClientOptions) {
     if (!GUID.test(o.clientRequestId)) {
@@ -228,6 +229,8 @@ export class WebServiceClient implements UpstreamClient {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 

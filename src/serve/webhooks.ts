@@ -162,6 +162,7 @@ export class WebhookSender extends EventEmitter {
 
   /** Stops sending; events still queued are dropped. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     for (const w of this.waits) {
       this.timers.clearTimeout(w.handle);

@@ -1,6 +1,8 @@
 import cluster from 'node:cluster';
 import { runPrimary, runUntilSignal } from '../../serve/cluster.js';
 import { optionsHelp, resolveServeConfig, SERVE_OPTIONS } from '../../serve/config.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
+import { prepareFollower } from '../../serve/follow-upstream.js';
 import { startServer } from '../../serve/server.js';
 
 const HELP = `usage: m365fc serve [options]
@@ -11,6 +13,10 @@ a flag beats the environment, which beats the file. SIGTERM or SIGINT drains and
 
 options:                      environment:
 ${optionsHelp(SERVE_OPTIONS)}
+
+following Microsoft's web service (the updater runs with --upstream or --state-dir; with --data
+only when --upstream is given too, and then the file is only the starting data):
+${optionsHelp(FOLLOW_OPTIONS)}
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -18,7 +24,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const config = resolveServeConfig(argv, process.env);
+  const config = resolveServeConfig(expandBooleanFlags(argv, FOLLOW_OPTIONS), process.env, FOLLOW_OPTIONS);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
-  return runUntilSignal(await startServer(config));
+  // Following upstream (src/serve/follow-upstream.ts): the starting data, the updater, webhooks.
+  const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
+  const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow });
+  const server = await startServer(config, { liveIndex: follower.liveIndex });
+  follower.start(server.app.log);
+  try {
+    return await runUntilSignal(server);
+  } finally {
+    await follower.stop();
+  }
 }

@@ -16,7 +16,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message?: string
   return sendErrorBody(reply, errorBody(code, message));
 }
 
-/** Sends text that is already JSON: no serializer runs. */
-export function sendJson(reply: FastifyReply, text: string): FastifyReply {
-  return reply.header('content-type', JSON_TYPE).send(text);
+/** Sends JSON already serialized (text or UTF-8 bytes): no serializer runs. */
+export function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
+  return reply.header('content-type', JSON_TYPE).send(json);
 }

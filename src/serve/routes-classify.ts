@@ -7,7 +7,7 @@ import { classifyCached } from './host-cache.js';
 import { ROUTE_GET, ROUTE_POST } from './metrics.js';
 import { bodySchema, querySchema, withoutItems } from './openapi.js';
 import { sendError, sendErrorBody, sendJson } from './reply.js';
-import { answerFlows, resultJson } from './result-json.js';
+import { answerFlows, resultBytes } from './result-json.js';
 
 /** GET and POST /v1/classify. */
 
@@ -63,7 +63,7 @@ export function classifyRoutes(app: FastifyInstance, ctx: ServeContext): void {
       const r = classifyCached(c, caches.of(c), q, metrics);
       metrics.countResult(ROUTE_GET, r);
       if (isFlowError(r)) return sendFlowError(reply, r);
-      return sendJson(reply, resultJson(r));
+      return sendJson(reply, resultBytes(r));
     },
   );
 
@@ -76,8 +76,8 @@ export function classifyRoutes(app: FastifyInstance, ctx: ServeContext): void {
     (req, reply) => {
       const c = live.current;
       if (c === null) return sendError(reply, 'M365FC_ERR_SERVE_NOT_READY');
-      const results = answerFlows(c, caches.of(c), req.body.flows, metrics, ROUTE_POST);
-      return sendJson(reply, `{"version":${JSON.stringify(c.version)},"results":${results}}`);
+      const prefix = `{"version":${JSON.stringify(c.version)},"results":`;
+      return sendJson(reply, answerFlows(c, caches.of(c), req.body.flows, metrics, ROUTE_POST, prefix, '}'));
     },
   );
 }

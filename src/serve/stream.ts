@@ -18,6 +18,7 @@ import { answerFlows } from './result-json.js';
  */
 
 const EVENTS = ['version'] as const;
+const TEXT_FRAME = { binary: false } as const;
 
 interface Validators {
   classify: ValidateFunction;
@@ -106,8 +107,8 @@ class StreamConnection {
       return;
     }
     const { caches, metrics } = this.ctx;
-    const results = answerFlows(c, caches.of(c), msg['flows'] as unknown[], metrics, ROUTE_STREAM);
-    this.send(`{${id}"version":${JSON.stringify(c.version)},"results":${results}}`);
+    const prefix = `{${id}"version":${JSON.stringify(c.version)},"results":`;
+    this.send(answerFlows(c, caches.of(c), msg['flows'] as unknown[], metrics, ROUTE_STREAM, prefix, '}'));
   }
 
   private subscribe(msg: Record<string, unknown>, id: string, on: boolean): void {
@@ -131,9 +132,10 @@ class StreamConnection {
     this.send(`{${id}"error":${JSON.stringify({ code: c, message: m })}}`);
   }
 
-  send(text: string): void {
+  /** Sends one answer as a text frame (a Buffer holds UTF-8 JSON). */
+  send(data: string | Buffer): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(text, this.afterWrite);
+    this.socket.send(data, TEXT_FRAME, this.afterWrite);
     if (!this.paused && this.socket.bufferedAmount > this.ctx.limits.streamHighWaterBytes) this.pause();
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { M365Error, isM365Error } from '../errors.js';
@@ -13,6 +14,9 @@ import { parseDataDocument, serializeSnapshot } from './snapshot-file.js';
  *                         (so `--data` can read it too); origin holds the request URL
  *   updater-status.json   when the last check ran and how it went, so a restart keeps to
  *                         Microsoft's "at most once an hour" and to a 429 back-off
+ *   updater.lock          { pid, hostname, since }: the one process that polls upstream when
+ *                         several (workers, services) share the directory; the others follow
+ *                         last-known-good.json
  * Every write is atomic: temp file, fsync, rename, fsync of the directory. A file that does not
  * parse is reported (M365FC_ERR_STORE_CORRUPT), renamed to `<name>.corrupt` and skipped.
  */
@@ -20,6 +24,7 @@ import { parseDataDocument, serializeSnapshot } from './snapshot-file.js';
 export const INSTALLATION_FILE = 'installation.json';
 export const LAST_KNOWN_GOOD_FILE = 'last-known-good.json';
 export const STATUS_FILE = 'updater-status.json';
+export const LOCK_FILE = 'updater.lock';
 
 export interface Installation {
   readonly clientRequestId: string;
@@ -150,6 +155,73 @@ export class StateStore {
   async writeStatus(status: PersistedStatus): Promise<void> {
     await this.init();
     await writeFileAtomic(this.path(STATUS_FILE), `${JSON.stringify(status, null, 2)}\n`);
+  }
+
+  /**
+   * Takes the poller's lock unless a live process holds it. A lock of a dead process on this
+   * host, or one not refreshed (touchLock) for `staleAfterMs` (a holder on another host sharing
+   * the directory), is taken over.
+   */
+  async acquireLock(staleAfterMs: number, now: Date = new Date()): Promise<boolean> {
+    await this.init();
+    const path = this.path(LOCK_FILE);
+    const mine = JSON.stringify({ pid: process.pid, hostname: hostname(), since: now.toISOString() });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fs.writeFile(path, mine, { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('lock', path, err);
+      }
+      if (!(await this.lockIsStale(path, staleAfterMs, now))) return false;
+      await fs.rm(path, { force: true }).catch(() => undefined);
+    }
+    return false;
+  }
+
+  /** True when this process holds the lock. */
+  async holdsLock(): Promise<boolean> {
+    try {
+      const o = JSON.parse(await fs.readFile(this.path(LOCK_FILE), 'utf8')) as { pid?: unknown; hostname?: unknown };
+      return o.pid === process.pid && o.hostname === hostname();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Marks the lock as still held (its mtime), for holders on other hosts to see. */
+  async touchLock(now: Date = new Date()): Promise<void> {
+    await fs.utimes(this.path(LOCK_FILE), now, now).catch(() => undefined);
+  }
+
+  async releaseLock(): Promise<void> {
+    if (await this.holdsLock()) await fs.rm(this.path(LOCK_FILE), { force: true }).catch(() => undefined);
+  }
+
+  private async lockIsStale(path: string, staleAfterMs: number, now: Date): Promise<boolean> {
+    let holder: { pid?: unknown; hostname?: unknown };
+    let mtime: number;
+    try {
+      holder = JSON.parse(await fs.readFile(path, 'utf8')) as { pid?: unknown; hostname?: unknown };
+      mtime = (await fs.stat(path)).mtimeMs;
+    } catch {
+      // Unreadable or half-written: stale only once it is old, so a writer racing us wins.
+      try {
+        return now.getTime() - (await fs.stat(path)).mtimeMs > 5000;
+      } catch {
+        return true;
+      }
+    }
+    if (holder.hostname === hostname() && typeof holder.pid === 'number') {
+      if (holder.pid === process.pid) return false;
+      try {
+        process.kill(holder.pid, 0);
+        return false;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    }
+    return now.getTime() - mtime > staleAfterMs;
   }
 
   private async readJson<T>(path: string, parse: (data: unknown) => T): Promise<LoadResult<T>> {

@@ -251,6 +251,21 @@ export class Updater<T> extends EventEmitter {
     return this.data;
   }
 
+  /**
+   * Takes what another process sharing the state dir has accepted (its last-known-good and its
+   * bookkeeping) without gates: that process checked the data when it fetched it.
+   */
+  adopt(data: DataInUse<T> | null, persisted: PersistedStatus | null = null): void {
+    if (data) this.data = data;
+    if (!persisted) return;
+    this.lastAttempt = persisted.lastAttempt;
+    this.lastSuccess = persisted.lastSuccess;
+    this.consecutiveFailures = persisted.consecutiveFailures;
+    this.backoffUntil = persisted.backoffUntil;
+    this.refusedVersion = persisted.refusedVersion;
+    this.lastError = persisted.lastErrorCode !== null ? { code: persisted.lastErrorCode, message: 'reported by the process that polls', details: {} } : null;
+  }
+
   /** Starts the loop. The first check waits for the interval since the last attempt and any back-off. */
   start(): void {
     if (this.started) return;

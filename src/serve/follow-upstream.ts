@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { isM365Error, M365Error } from '../errors.js';
 import { createClassifier, type Classifier } from '../index.js';
 import { loadBootstrapSnapshot } from '../ingest/bootstrap.js';
-import type { SnapshotDiff } from '../ingest/diff.js';
+import { diffSnapshots, type SnapshotDiff } from '../ingest/diff.js';
 import { readDataFile } from '../ingest/snapshot-file.js';
-import { StateStore, type PersistedStatus } from '../ingest/state-store.js';
+import { LAST_KNOWN_GOOD_FILE, STATUS_FILE, StateStore, type PersistedStatus } from '../ingest/state-store.js';
 import { Updater, systemTimers, type AppliedUpdate, type CheckError, type CheckResult, type DataInUse, type Timers } from '../ingest/updater.js';
 import { WebServiceClient } from '../ingest/web-service-client.js';
 import type { Precedence, Snapshot } from '../types.js';
@@ -20,6 +21,12 @@ import { WebhookSender, type WebhookReport } from './webhooks.js';
  * /v1/changes, serves POST /v1/admin/refresh, feeds /v1/version, /readyz and /metrics with the
  * updater's status, logs, and sends change events to webhooks. WebSocket subscribers get the
  * LiveIndex's 'swap' event, which carries the diff.
+ *
+ * Several processes sharing a state dir (`--workers N`, or two services) poll once between
+ * them: the holder of the state dir's lock polls; the others watch last-known-good.json and
+ * updater-status.json and take what the poller accepted, and take the lock over when its holder
+ * dies. Any of them may still check on POST /v1/admin/refresh; every process serves what is in
+ * the state dir.
  */
 
 /** The part of a pino logger used here (fastify's app.log fits). */
@@ -52,6 +59,8 @@ export interface FollowInput {
 
 export interface Follower {
   readonly liveIndex: LiveIndex;
+  /** True for the one process that polls upstream for its state dir. */
+  readonly polls: boolean;
   readonly updater: Updater<Classifier> | null;
   readonly webhooks: WebhookSender | null;
   /** What went wrong while choosing the starting data (a corrupt state file, say), already logged. */
@@ -93,6 +102,11 @@ function historyRecord(u: AppliedUpdate<Classifier>, publishedAt: string): Chang
   };
 }
 
+function adoptedRecord(previous: Snapshot, snapshot: Snapshot, publishedAt: string): ChangeRecord {
+  const { from: _from, to: _to, ...diff } = diffSnapshots(previous, snapshot);
+  return { version: snapshot.version, previousVersion: previous.version, publishedAt, instance: snapshot.instance, forced: false, ...diff };
+}
+
 export async function prepareFollower(input: FollowInput, deps: FollowDeps = {}): Promise<Follower> {
   const f = input.follow;
   const timers = deps.timers ?? systemTimers;
@@ -107,6 +121,7 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
     live.publish(build(snapshot), { source: input.data !== null ? 'file' : 'bootstrap' });
     return {
       liveIndex: live,
+      polls: false,
       updater: null,
       webhooks: null,
       startProblems: problems,
@@ -184,9 +199,75 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
     publish: (u) => {
       // Built off to the side by the updater; this is the one reference swap.
       const swap = live.publish(u.index, { source: 'live', fetchedAt: u.snapshot.fetchedAt }, u.diff);
-      history.push(historyRecord(u, swap.meta.loadedAt));
-      if (history.length > historyLimit) history.splice(0, history.length - historyLimit);
+      remember(historyRecord(u, swap.meta.loadedAt));
     },
+  });
+  function remember(record: ChangeRecord): void {
+    history.push(record);
+    if (history.length > historyLimit) history.splice(0, history.length - historyLimit);
+  }
+
+  // One poller per state dir; a lock not refreshed for three intervals is taken over.
+  const lockStaleMs = 3 * f.pollIntervalMs;
+  let polls = store === null ? true : await store.acquireLock(lockStaleMs, new Date(timers.now()));
+  let started = false;
+  let watcher: FSWatcher | null = null;
+  let takeOverTimer: unknown = null;
+  let reloadTimer: NodeJS.Timeout | null = null;
+  let reloading: Promise<void> = Promise.resolve();
+
+  /** Takes what another process wrote to the state dir: data it accepted, or its status. */
+  const reload = async (): Promise<void> => {
+    if (!store) return;
+    const status = polls ? null : await store.readStatus();
+    const lkg = await store.readLastKnownGood();
+    const cur = updater.current.snapshot;
+    let data: DataInUse<Classifier> | null = null;
+    if (lkg?.ok && (lkg.value.version !== cur.version || lkg.value.origin !== cur.origin)) {
+      try {
+        data = { snapshot: lkg.value, index: build(lkg.value), source: 'state' };
+      } catch (err) {
+        log.warn({ code: isM365Error(err) ? err.code : 'unknown' }, `last-known-good written by another process does not compile: ${(err as Error).message}`);
+      }
+    }
+    updater.adopt(data, status?.ok ? status.value : null);
+    if (data) {
+      const swap = live.publish(data.index, { source: 'cache', fetchedAt: data.snapshot.fetchedAt });
+      remember(adoptedRecord(cur, data.snapshot, swap.meta.loadedAt));
+      log.info({ version: data.snapshot.version, previousVersion: cur.version }, 'data updated by the process that polls');
+    }
+  };
+  if (store) {
+    try {
+      watcher = watch(store.dir, { persistent: false }, (_event, name) => {
+        if (name !== LAST_KNOWN_GOOD_FILE && name !== STATUS_FILE) return;
+        // A rename shows as several events: read once they settle.
+        if (reloadTimer) clearTimeout(reloadTimer);
+        reloadTimer = setTimeout(() => {
+          reloading = reloading.then(reload).catch((err: unknown) => log.warn({ err }, 'reading the state dir failed'));
+        }, 50);
+        reloadTimer.unref();
+      });
+    } catch (err) {
+      log.warn({ dir: store.dir, err }, 'cannot watch the state dir: processes sharing it will not see each other');
+    }
+  }
+  const tryTakeOver = (): void => {
+    takeOverTimer = timers.setTimeout(() => {
+      void (async () => {
+        if (!started || polls || !store) return;
+        if (await store.acquireLock(lockStaleMs, new Date(timers.now()))) {
+          polls = true;
+          log.info({ dir: store.dir }, 'this process polls upstream now');
+          updater.start();
+        } else {
+          tryTakeOver();
+        }
+      })();
+    }, Math.min(f.pollIntervalMs, 60_000));
+  };
+  updater.on('checked', () => {
+    if (polls) void store?.touchLock(new Date(timers.now()));
   });
 
   updater.on('update', (u: AppliedUpdate<Classifier>) => {
@@ -232,7 +313,7 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
 
   // No last-known-good: the live service comes before the bootstrap, within a bounded wait so
   // that an appliance without network still starts.
-  if (initial.source !== 'state' || f.force) {
+  if (polls && (initial.source !== 'state' || f.force)) {
     const first = updater.check({ force: f.force });
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => {
@@ -246,16 +327,30 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
   let stopping: Promise<void> | null = null;
   return {
     liveIndex: live,
+    get polls() {
+      return polls;
+    },
     updater,
     webhooks,
     startProblems: problems,
     start: (l) => {
       if (l) log = l;
-      updater.start();
+      started = true;
+      if (polls) updater.start();
+      else {
+        log.info({ dir: store?.dir }, 'another process polls upstream for this state dir; following its last-known-good');
+        tryTakeOver();
+      }
     },
     stop: () => {
       stopping ??= (async () => {
+        started = false;
+        watcher?.close();
+        if (reloadTimer) clearTimeout(reloadTimer);
+        if (takeOverTimer !== null) timers.clearTimeout(takeOverTimer);
         await updater.stop();
+        await reloading;
+        if (polls) await store?.releaseLock();
         await webhooks?.close();
         await client.close();
       })();

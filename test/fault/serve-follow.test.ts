@@ -14,7 +14,7 @@ import { TestSocket } from '../integration/ws-client.js';
 import { realResponsePath } from '../support/data.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { expectResponse } from '../support/openapi.js';
-import { tempDir } from './helpers.js';
+import { ManualTimers, tempDir } from './helpers.js';
 
 /** The updater wired into the real service: start order, refresh, history, status, WebSocket and webhook events. */
 
@@ -43,13 +43,13 @@ afterEach(async () => {
 });
 
 /** What `m365fc serve ARGV` does, with the server on port 0 and silent. */
-async function serve(argv: string[], o: { listen?: boolean } = {}): Promise<{ server: RunningServer | null; follower: Follower; pool: Pool | null }> {
+async function serve(argv: string[], o: { listen?: boolean; timers?: ManualTimers } = {}): Promise<{ server: RunningServer | null; follower: Follower; pool: Pool | null }> {
   const adminFile = join(tmp.dir, 'admin-tokens');
   writeFileSync(adminFile, `${ADMIN}\n`);
   const args = expandBooleanFlags(['--port', '0', '--log-level', 'silent', '--admin-token-file', adminFile, ...argv], FOLLOW_OPTIONS);
   const config = resolveServeConfig(args, {}, FOLLOW_OPTIONS);
   const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
-  const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500 });
+  const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500, timers: o.timers });
   const entry: { server: RunningServer | null; follower: Follower; pool: Pool | null } = { server: null, follower, pool: null };
   running.push(entry);
   if (o.listen === false) return entry;
@@ -194,5 +194,41 @@ describe('a running service following upstream', () => {
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('processes sharing a state dir', () => {
+  it('one polls, the others follow its last-known-good and take over when it stops', async () => {
+    const timers = new ManualTimers(Date.now());
+    const args = ['--state-dir', stateDir, '--upstream', fake.url, '--no-ipv6'];
+    const a = await serve(args, { listen: false, timers });
+    const b = await serve(args, { listen: false, timers });
+    expect(a.follower.polls).toBe(true);
+    expect(b.follower.polls).toBe(false);
+    expect(b.follower.liveIndex.meta?.source).toBe('cache');
+    expect(b.follower.liveIndex.current?.version).toBe('2019010700');
+    a.follower.start();
+    b.follower.start();
+    const asked = fake.count();
+
+    fake.advance();
+    const swapped = new Promise<string>((resolve) => b.follower.liveIndex.once('swap', (e) => resolve(e.current.version)));
+    expect((await a.follower.updater?.check())?.outcome).toBe('updated');
+    expect(await swapped).toBe('2019102800');
+    expect(b.follower.liveIndex.meta?.source).toBe('cache');
+    const changes = b.follower.liveIndex.changes ?? [];
+    expect(changes.at(-1)).toMatchObject({ version: '2019102800', previousVersion: '2019010700', totals: { setsAdded: 3 } });
+    // b asked nothing itself; its status is the poller's.
+    expect(fake.requests.slice(asked).every((r) => r.clientrequestid === fake.requests[0]?.clientrequestid)).toBe(true);
+    expect(fake.count()).toBe(asked + 3);
+    const pollerStatus = a.follower.updater?.status().lastSuccess;
+    for (let i = 0; i < 100 && b.follower.updater?.status().lastSuccess !== pollerStatus; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(b.follower.updater?.status().lastSuccess).toBe(pollerStatus);
+
+    await a.follower.stop();
+    timers.advance(60_000);
+    for (let i = 0; i < 50 && !b.follower.polls; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(b.follower.polls).toBe(true);
+    expect(b.follower.updater?.status().running).toBe(true);
   });
 });

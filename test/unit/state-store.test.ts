@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { M365Error } from '../../src/errors.js';
 import { parseEndpointsResponse } from '../../src/ingest/parse-endpoints.js';
 import { readDataFile } from '../../src/ingest/snapshot-file.js';
-import { INSTALLATION_FILE, LAST_KNOWN_GOOD_FILE, STATUS_FILE, StateStore, writeFileAtomic } from '../../src/ingest/state-store.js';
+import { INSTALLATION_FILE, LAST_KNOWN_GOOD_FILE, LOCK_FILE, STATUS_FILE, StateStore, writeFileAtomic } from '../../src/ingest/state-store.js';
 import { readRealResponseText } from '../support/data.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -133,5 +133,29 @@ describe('updater status', () => {
     const r = await store.readStatus();
     expect(r?.ok).toBe(false);
     expect(reported.map((e) => e.code)).toEqual(['M365FC_ERR_STORE_CORRUPT']);
+  });
+});
+
+describe('the poller lock', () => {
+  it('is held by one process at a time and released', async () => {
+    expect(await store.acquireLock(60_000)).toBe(true);
+    expect(await store.holdsLock()).toBe(true);
+    expect(await new StateStore(store.dir).acquireLock(60_000)).toBe(false);
+    await store.releaseLock();
+    expect(await new StateStore(store.dir).acquireLock(60_000)).toBe(true);
+  });
+
+  it('a lock of a dead process on this host is taken over', async () => {
+    await store.init();
+    // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
+    writeFileSync(store.path(LOCK_FILE), JSON.stringify({ pid: 4_194_305, hostname: hostname(), since: '2025-01-01T00:00:00Z' }));
+    expect(await store.acquireLock(60_000)).toBe(true);
+  });
+
+  it('a lock of another host is taken over only when not refreshed for the stale time', async () => {
+    await store.init();
+    writeFileSync(store.path(LOCK_FILE), JSON.stringify({ pid: 1, hostname: 'elsewhere', since: '2025-01-01T00:00:00Z' }));
+    expect(await store.acquireLock(60_000)).toBe(false);
+    expect(await store.acquireLock(60_000, new Date(Date.now() + 120_000))).toBe(true);
   });
 });

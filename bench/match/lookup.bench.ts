@@ -5,7 +5,7 @@
  * Before anything is timed, every engine answer is checked against the linear-scan oracle and
  * the npm baselines against it where they are comparable; any disagreement aborts the run.
  * Each task runs a batch of pre-generated inputs; figures are lookups per second from the
- * median batch time.
+ * median batch time of the best of ROUNDS interleaved rounds.
  *
  * Run: npm run bench (all benches, each in its own process) or, after npm run build,
  * node dist/bench/match/lookup.bench.js
@@ -31,8 +31,13 @@ const SLOW_BATCH_MS = 4;
 /** 1 MiB of int32: larger than L2 on most machines, like a real index's working set. */
 const TABLE_WORDS = (1024 * 1024) / 4;
 const TABLE_MASK = TABLE_WORDS - 1;
-const TASK_MS = 400;
-const WARMUP_MS = 100;
+const TASK_MS = 250;
+const WARMUP_MS = 60;
+/**
+ * Every case runs this many rounds, the cases interleaved, and keeps its best round: the machine
+ * is shared, and a burst of other load then slows one round of a case rather than the case.
+ */
+const ROUNDS = 2;
 
 interface Dataset {
   readonly name: string;
@@ -128,7 +133,9 @@ function verify(c: Classifier, scan: LinearScan, trie: IPTrie, wild: WildcardSca
     });
   }
   const hostAnswers = oracle.get('host') ?? [];
-  inp.hosts.forEach((host, i) => {
+  // A quarter of the hosts: on the 20x set wildcard-match takes ~1.5 ms a host, and the engine is
+  // already checked against the oracle on all of them above.
+  inp.hosts.slice(0, INPUTS / 4).forEach((host, i) => {
     const w = wild.best(host);
     const a = hostAnswers[i];
     if ((w?.pattern ?? null) !== (a?.matched ?? null) || (w?.setId ?? null) !== (a?.endpointSetId ?? null)) {
@@ -159,14 +166,20 @@ function calibrate(run: (n: number) => void): number {
 }
 
 /**
- * One task per case. Each loop is written out by hand rather than through a shared helper so
+ * One case per measurement. Each loop is written out by hand rather than through a shared helper so
  * each call site stays monomorphic, as it would be in an application.
  */
-function addTasks(bench: Bench, c: Classifier, scan: LinearScan, trie: IPTrie, wild: WildcardScan, inp: LookupInputs, table: Int32Array): Map<string, number> {
-  const batches = new Map<string, number>();
-  const add = (name: string, n: number, fn: () => void): void => {
-    batches.set(name, n);
-    bench.add(name, fn);
+interface Case {
+  readonly name: string;
+  /** Lookups per call of fn. */
+  readonly batch: number;
+  readonly fn: () => void;
+}
+
+function makeCases(c: Classifier, scan: LinearScan, trie: IPTrie, wild: WildcardScan, inp: LookupInputs, table: Int32Array): Case[] {
+  const cases: Case[] = [];
+  const add = (name: string, batch: number, fn: () => void): void => {
+    cases.push({ name, batch, fn });
   };
   const { ipv4Flows, ipv6Flows, hostFlows, flows, ipv4Binary, ipv6Binary, ipv4Texts, ipv6Texts, hosts } = inp;
   const N = INPUTS;
@@ -248,7 +261,7 @@ function addTasks(bench: Bench, c: Classifier, scan: LinearScan, trie: IPTrie, w
     const n = calibrate(run);
     add(name, n, () => run(n));
   }
-  return batches;
+  return cases;
 }
 
 function fmtRate(v: number): string {
@@ -299,18 +312,24 @@ async function runDataset(ds: Dataset, out: string): Promise<void> {
     process.exit(1);
   }
   console.log(
-    `   answers checked: engine = linear scan on ${4 * INPUTS} flows, binary = text, arkime-iptrie and wildcard-match agree (${(performance.now() - t0).toFixed(0)} ms)`,
+    `   answers checked: engine = linear scan on ${4 * INPUTS} flows, binary = text; arkime-iptrie (${2 * INPUTS} addresses) and wildcard-match (${INPUTS / 4} hosts) agree (${(performance.now() - t0).toFixed(0)} ms)`,
   );
 
-  const bench = new Bench({ name: ds.name, time: TASK_MS, warmupTime: WARMUP_MS, iterations: 16, warmupIterations: 4, throws: true });
-  const batches = addTasks(bench, c, scan, trie, wild, inp, table);
-  await bench.run();
+  // The same closures in every round: new ones would not share the first round's optimized code.
+  const cases = makeCases(c, scan, trie, wild, inp, table);
   const measured: Record<string, Measured> = {};
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`task ${task.name} did not complete: ${r.state}`);
-    const batch = batches.get(task.name) ?? 1;
-    measured[task.name] = { batch, perSec: (batch * 1000) / r.latency.p50, rme: r.latency.rme };
+  for (let round = 0; round < ROUNDS; round++) {
+    const bench = new Bench({ name: ds.name, time: TASK_MS, warmupTime: WARMUP_MS, iterations: 16, warmupIterations: 4, throws: true });
+    for (const k of cases) bench.add(k.name, k.fn);
+    await bench.run();
+    for (const task of bench.tasks) {
+      const r = task.result;
+      if (r.state !== 'completed') throw new Error(`task ${task.name} did not complete: ${r.state}`);
+      const batch = cases.find((k) => k.name === task.name)?.batch ?? 1;
+      const perSec = (batch * 1000) / r.latency.p50;
+      const prev = measured[task.name];
+      if (prev === undefined || perSec > prev.perSec) measured[task.name] = { batch, perSec, rme: r.latency.rme };
+    }
   }
 
   const get = (name: string | undefined): number | undefined => (name === undefined ? undefined : measured[name]?.perSec);
@@ -366,6 +385,9 @@ function printTargets(results: ReadonlyMap<string, Readonly<Record<string, Measu
   for (const ds of names) {
     const within = rate(ds, 'Int32Array read') / rate(ds, 'engine binary IPv4');
     design.push({ label: `[${ds}] binary IPv4 within 3x of Int32Array loop`, value: `${within.toFixed(2)}x`, pass: within <= 3 });
+    // The same read loop with each index depending on the previous read: the latency a trie walk pays.
+    const chained = rate(ds, 'Int32Array chained read') / rate(ds, 'engine binary IPv4');
+    design.push({ label: `[${ds}] binary IPv4 within 3x of chained Int32Array loop`, value: `${chained.toFixed(2)}x`, pass: chained <= 3 });
     const worst = Math.min(
       rate(ds, 'engine text IPv4') / rate(ds, 'arkime-iptrie IPv4'),
       rate(ds, 'engine text IPv6') / rate(ds, 'arkime-iptrie IPv6'),
@@ -402,7 +424,9 @@ async function main(): Promise<void> {
   console.log(
     `# bench/match/lookup: node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, load average ${loadavg()[0]?.toFixed(1) ?? '?'} (other load skews figures)`,
   );
-  console.log(`# ${INPUTS} inputs per kind; ${TASK_MS} ms per task after ${WARMUP_MS} ms warm-up; lookups/s from the median batch time`);
+  console.log(
+    `# ${INPUTS} inputs per kind; ${ROUNDS} rounds of ${TASK_MS} ms per case after ${WARMUP_MS} ms warm-up; lookups/s from the median batch time of the best round`,
+  );
   console.log('# each dataset runs in its own process; ratios compare cases of the same process');
   const dir = mkdtempSync(join(tmpdir(), 'm365fc-lookup-'));
   const results = new Map<string, Record<string, Measured>>();

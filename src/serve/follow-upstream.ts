@@ -251,6 +251,8 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
     } catch (err) {
       log.warn({ dir: store.dir, err }, 'cannot watch the state dir: processes sharing it will not see each other');
     }
+    // The poller may have written between our first read and the watch.
+    if (!polls) reloading = reload().catch((err: unknown) => log.warn({ err }, 'reading the state dir failed'));
   }
   const tryTakeOver = (): void => {
     takeOverTimer = timers.setTimeout(() => {
@@ -324,6 +326,7 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
     clearTimeout(timer);
   }
 
+  await reloading;
   let stopping: Promise<void> | null = null;
   return {
     liveIndex: live,

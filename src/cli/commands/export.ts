@@ -75,7 +75,7 @@ function describeOptions(schema: OptionsSchema): string[] {
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {}).map(([name, s]) => {
     const enumOf = (s['enum'] ?? (s['items'] as { enum?: unknown } | undefined)?.enum) as unknown[] | undefined;
-    const parts = [`    --${name}`];
+    const parts = [`    --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`];
     if (enumOf) parts.push(enumOf.join('|'));
     if (required.has(name)) parts.push('(required)');
     if (s['default'] !== undefined) parts.push(`(default ${JSON.stringify(s['default'])})`);

@@ -53,7 +53,7 @@ async function serve(argv: string[], o: { listen?: boolean; timers?: ManualTimer
   const entry: { server: RunningServer | null; follower: Follower; pool: Pool | null } = { server: null, follower, pool: null };
   running.push(entry);
   if (o.listen === false) return entry;
-  entry.server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false });
+  entry.server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false, underPressure: false });
   follower.start(entry.server.app.log);
   entry.pool = new Pool(entry.server.url, { connections: 2 });
   return entry;

@@ -45,7 +45,8 @@ beforeAll(async () => {
     FOLLOW_OPTIONS,
   );
   follower = await prepareFollower({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) });
-  server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false });
+  // Load shedding is off: a loaded CI machine must not turn a swap test into an overload test.
+  server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false, underPressure: false });
 });
 
 afterAll(async () => {

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCertification, type CertificationOptions, type CertificationReport } from '../../plugin-api/conformance/index.js';
+import { createClassifier, readDataFile } from '../../src/index.js';
+import { startThinTarget, type Misbehaviour } from '../support/broken-targets.js';
+import { realResponsePath } from '../support/data.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+
+/**
+ * The suite against deliberately broken targets: each fault must fail the checks that concern
+ * it and no other. A correct thin target is the control: whatever it fails, the suite got wrong.
+ */
+
+// Real data with IPv6 prefixes, nested prefixes and overlapping patterns.
+const snapshot = readDataFile(realResponsePath('worldwide-commit20191124.json'), { version: '2019102800' });
+const reference = createClassifier(snapshot);
+const quick: Partial<CertificationOptions> = { performance: { durationMs: 100, concurrency: 2, batchSize: 50 } };
+
+async function certify(misbehave: Misbehaviour, o: Partial<CertificationOptions> = {}): Promise<CertificationReport> {
+  const target = await startThinTarget({ snapshot, misbehave });
+  try {
+    return await runCertification({ target: target.url, reference, ...quick, ...o });
+  } finally {
+    await target.close();
+  }
+}
+
+function failed(r: CertificationReport): string[] {
+  return r.checks.filter((c) => c.verdict === 'fail').map((c) => c.id).sort();
+}
+
+const CASES: ReadonlyArray<{ misbehave: Misbehaviour; fails: string[] }> = [
+  { misbehave: 'apex', fails: ['correctness.wildcard-apex'] },
+  { misbehave: 'ignore-ports', fails: ['correctness.ports', 'correctness.tcp-udp'] },
+  { misbehave: 'ipv6-not-m365', fails: ['correctness.ipv6-prefixes', 'correctness.precedence-ipv6'] },
+  { misbehave: 'category-first', fails: ['correctness.precedence'] },
+  { misbehave: '500-on-bad-input', fails: ['robustness.batch-items', 'robustness.classify-get', 'robustness.classify-post', 'robustness.other-routes'] },
+];
+
+describe('a correct thin target (the control)', () => {
+  it('passes every check', async () => {
+    const r = await certify('none');
+    expect(failed(r)).toEqual([]);
+    expect(r.summary.ok).toBe(true);
+  });
+});
+
+describe.each(CASES)('a target with fault "$misbehave"', ({ misbehave, fails }) => {
+  let r: CertificationReport;
+  beforeAll(async () => {
+    r = await certify(misbehave);
+  });
+
+  it(`fails exactly ${fails.join(', ')}`, () => {
+    expect(failed(r)).toEqual(fails);
+    expect(r.summary.ok).toBe(false);
+    expect(r.summary.requiredFailed).toBe(fails.length);
+  });
+
+  it('lists every failure with its evidence', () => {
+    for (const c of r.checks.filter((x) => x.verdict === 'fail')) {
+      if (c.group === 'correctness') {
+        expect(c.evidence.mismatches?.length).toBe(c.evidence.counts?.['mismatches']);
+        for (const m of c.evidence.mismatches ?? []) {
+          expect(m).toMatchObject({ flow: expect.any(Object), expected: expect.any(Object), actual: expect.any(Object) });
+          expect(m.fields?.length).toBeGreaterThan(0);
+        }
+      } else {
+        expect(c.evidence.problems?.length).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+describe('a target that serves a stale version', () => {
+  let fake: FakeUpstream;
+  let r: CertificationReport;
+  beforeAll(async () => {
+    fake = await FakeUpstream.start();
+    fake.serve('2020042800');
+    r = await certify('none', { upstream: { url: fake.url, publish: () => fake.publish('2020042801', fake.setsOf('2020042800')), boundMs: 600, pollMs: 100 } });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('fails the freshness checks and only those', () => {
+    expect(failed(r)).toEqual(['freshness.current', 'freshness.follows']);
+    const current = r.checks.find((c) => c.id === 'freshness.current');
+    expect(current?.summary).toMatch(/serves 2019102800, the upstream's latest is 2020042800/);
+  });
+});

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   serve: { summary: 'run the classifier service (HTTP and WebSocket, see openapi.yaml)', load: () => import('./commands/serve.js') },
   update: { summary: "check Microsoft's web service once and update the state dir", load: () => import('./commands/update.js') },
   diff: { summary: 'show what changed between two versions of the endpoint data', load: () => import('./commands/diff.js') },
+  certify: { summary: 'run the conformance checks against a service and write the reports', load: () => import('./commands/certify.js') },
 };
 
 function usage(): string {

@@ -67,7 +67,11 @@ describe('start order: last-known-good, then live, then bootstrap', () => {
     expect(follower.liveIndex.meta?.source).toBe('live');
     const v = await call(pool as Pool, 'GET', '/v1/version');
     expectResponse('/v1/version', 'GET', 200, v.body);
-    expect(v.body).toMatchObject({ version: '2019010700', source: 'live', updater: { consecutiveFailures: 0, lastErrorCode: null, stale: false } });
+    expect(v.body).toMatchObject({
+      version: '2019010700',
+      source: 'live',
+      updater: { consecutiveFailures: 0, lastErrorCode: null, stale: false, lastOutcome: 'updated', latestSeen: '2019010700', pollIntervalSeconds: 3600, upstream: fake.url },
+    });
     const lkg = await new StateStore(stateDir).readLastKnownGood();
     expect(lkg?.ok && lkg.value.version).toBe('2019010700');
   });
@@ -144,7 +148,9 @@ describe('a running service following upstream', () => {
     const failed = await call(p, 'POST', '/v1/admin/refresh', admin);
     expect(failed.body).toMatchObject({ status: 'failed', version: '2019102800', errorCode: 'M365FC_ERR_UPSTREAM_SERVER_ERROR' });
     const v = await call(p, 'GET', '/v1/version');
-    expect(v.body).toMatchObject({ version: '2019102800', updater: { lastErrorCode: 'M365FC_ERR_UPSTREAM_SERVER_ERROR', consecutiveFailures: 1 } });
+    expectResponse('/v1/version', 'GET', 200, v.body);
+    expect(v.body).toMatchObject({ version: '2019102800', updater: { lastErrorCode: 'M365FC_ERR_UPSTREAM_SERVER_ERROR', consecutiveFailures: 1, lastOutcome: 'failed', latestSeen: '2020042800' } });
+    expect((v.body as { updater: { lastErrorMessage: string } }).updater.lastErrorMessage).toContain('answered 503');
     const metrics = await call(p, 'GET', '/metrics');
     expect(metrics.text).toMatch(/m365fc_updater_status\{field="consecutive_failures"\} 1/);
     expect(metrics.text).toMatch(/m365fc_updater_status\{field="stale"\} 0/);

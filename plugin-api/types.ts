@@ -187,6 +187,20 @@ export interface UpdaterStatus {
   /** The data is older than the updater's staleness limit. */
   stale?: boolean | null;
   nextCheck?: string | null;
+  /** What the last check did: updated, current, refused, failed or rate-limited. */
+  lastOutcome?: string | null;
+  lastErrorMessage?: string | null;
+  /** The latest version upstream reported at the last check. */
+  latestSeen?: string | null;
+  /** The version a gate refused last; not downloaded again until a newer one or a forced check. */
+  refusedVersion?: string | null;
+  /** After a 429, no check before this time. */
+  backoffUntil?: string | null;
+  /** Seconds since the data in use was last confirmed current (or fetched); null when never. */
+  dataAgeSeconds?: number | null;
+  staleAfterSeconds?: number;
+  pollIntervalSeconds?: number;
+  upstream?: string;
 }
 
 export interface VersionInfo {

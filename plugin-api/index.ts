@@ -42,3 +42,4 @@ export {
   type StreamEvents,
   type StreamOptions,
 } from './client.js';
+export * from './conformance/index.js';

@@ -2,13 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCertification, writeReports, type CertificationReport } from '../../plugin-api/conformance/index.js';
+import { runCertification, writeReports, type CertificationData, type CertificationReport } from '../../plugin-api/index.js';
 import { createClassifier, formatPorts, type Classifier } from '../../src/index.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
 import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
 import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
-import type { CertificationData } from '../../plugin-api/conformance/types.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 
 /**

@@ -146,7 +146,7 @@ export class ServeMetrics {
     });
     new Gauge({
       name: 'm365fc_updater_status',
-      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds); absent without an updater',
+      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds, last_attempt_age_seconds); absent without an updater',
       labelNames: ['field'],
       registers,
       collect() {
@@ -157,6 +157,20 @@ export class ServeMetrics {
         if (typeof u.stale === 'boolean') this.set({ field: 'stale' }, u.stale ? 1 : 0);
         const ok = typeof u.lastSuccess === 'string' ? Date.parse(u.lastSuccess) : NaN;
         if (!Number.isNaN(ok)) this.set({ field: 'last_success_age_seconds' }, Math.max(0, (now() - ok) / 1000));
+        const at = typeof u.lastAttempt === 'string' ? Date.parse(u.lastAttempt) : NaN;
+        if (!Number.isNaN(at)) this.set({ field: 'last_attempt_age_seconds' }, Math.max(0, (now() - at) / 1000));
+      },
+    });
+    // The updater's last error code as a label (1 while it is the last error); absent when none.
+    new Gauge({
+      name: 'm365fc_updater_last_error',
+      help: 'The code of the updater\'s last error (value 1); absent when the last check succeeded or no updater runs',
+      labelNames: ['code'],
+      registers,
+      collect() {
+        this.reset();
+        const code = live.updaterStatus?.lastErrorCode;
+        if (typeof code === 'string') this.set({ code }, 1);
       },
     });
   }

@@ -154,6 +154,8 @@ describe('a running service following upstream', () => {
     const metrics = await call(p, 'GET', '/metrics');
     expect(metrics.text).toMatch(/m365fc_updater_status\{field="consecutive_failures"\} 1/);
     expect(metrics.text).toMatch(/m365fc_updater_status\{field="stale"\} 0/);
+    expect(metrics.text).toMatch(/m365fc_updater_status\{field="last_attempt_age_seconds"\} \d/);
+    expect(metrics.text).toMatch(/m365fc_updater_last_error\{code="M365FC_ERR_UPSTREAM_SERVER_ERROR"\} 1/);
   });
 
   it('WebSocket subscribers get the version event', async () => {

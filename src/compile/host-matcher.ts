@@ -8,13 +8,19 @@
  *
  * Layout:
  *   exact      Map<host, Int32Array>    exact hosts → pair ids (best first)
- *   slotHash   Int32Array(2^k)          FNV-1a of R read backwards; open addressing, linear probe
- *   slotEntry  Int32Array(2^k)          entry index + 1 (0 = free slot)
- *   entries    SuffixEntry[]            R and the patterns filed under it
- *   general    SuffixItem[]             patterns with no dot after their last `*` (checked for every host)
+ *   suffixes   KeyTable:
+ *     slotHash   Int32Array(2^k)        FNV-1a of R read backwards; open addressing, linear probe
+ *     slotEntry  Int32Array(2^k)        entry index + 1 (0 = free slot)
+ *     entries    KeyEntry[]          R and the patterns filed under it
+ *   heads      KeyTable               the same, keyed by FNV-1a (forwards) of a first label and its dot
+ *                                       (`x.`): patterns with no dot after their last `*` but a dotted
+ *                                       literal head (`x.example.*`)
+ *   general    SuffixItem[]             the rest (no anchoring dot at either end): checked for every host
  */
 export interface SuffixItem {
   readonly pattern: string;
+  /** Literal characters before the first `*`; checked with startsWith before the glob runs. */
+  readonly head: string;
   /** Literal characters of the last label fragment before R; '' for `*.x.com`. */
   readonly fragment: string;
   /** Full glob test, or null when the pattern is exactly `*` + F + R (the suffix test is the whole test). */
@@ -23,28 +29,67 @@ export interface SuffixItem {
   readonly pairs: Int32Array;
 }
 
-export interface SuffixEntry {
-  readonly suffix: string;
+export interface KeyEntry {
+  /** R for the suffix table, the first label and its dot for the head table. */
+  readonly key: string;
   readonly items: readonly SuffixItem[];
+}
+
+/** An open-addressing hash table of string keys (suffixes or heads) to item lists. */
+export interface KeyTable {
+  readonly slotHash: Int32Array;
+  readonly slotEntry: Int32Array;
+  readonly mask: number;
+  readonly entries: readonly KeyEntry[];
 }
 
 export interface HostMatcher {
   readonly exact: Map<string, Int32Array>;
-  readonly slotHash: Int32Array;
-  readonly slotEntry: Int32Array;
-  readonly mask: number;
-  readonly entries: readonly SuffixEntry[];
+  readonly suffixes: KeyTable;
+  readonly heads: KeyTable;
   readonly general: readonly SuffixItem[];
 }
 
 export const FNV_OFFSET = 0x811c9dc5 | 0;
 export const FNV_PRIME = 16777619;
 
-/** FNV-1a over s[from..] read from the end backwards, the order a host is walked at lookup. */
-export function reverseHash(s: string, from = 0): number {
+/** FNV-1a over s read from the end backwards, the order a host is walked at lookup. */
+export function reverseHash(s: string): number {
   let h = FNV_OFFSET;
-  for (let i = s.length - 1; i >= from; i--) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  for (let i = s.length - 1; i >= 0; i--) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h;
+}
+
+export function forwardHash(s: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+function buildKeyTable(groups: Map<string, SuffixItem[]>, hash: (key: string) => number): KeyTable {
+  const entries: KeyEntry[] = [...groups].map(([key, items]) => ({
+    key,
+    items: items.sort((a, b) => a.pairs[0]! - b.pairs[0]!),
+  }));
+  let size = 16;
+  while (size < entries.length * 2) size *= 2;
+  const slotHash = new Int32Array(size);
+  const slotEntry = new Int32Array(size);
+  const mask = size - 1;
+  entries.forEach((e, i) => {
+    const h = hash(e.key);
+    let slot = h & mask;
+    while (slotEntry[slot] !== 0) slot = (slot + 1) & mask;
+    slotHash[slot] = h;
+    slotEntry[slot] = i + 1;
+  });
+  return { slotHash, slotEntry, mask, entries };
+}
+
+function fileUnder(groups: Map<string, SuffixItem[]>, key: string, item: SuffixItem): void {
+  const list = groups.get(key);
+  if (list) list.push(item);
+  else groups.set(key, [item]);
 }
 
 export function globToRegExp(pattern: string): RegExp {
@@ -59,54 +104,46 @@ export function globToRegExp(pattern: string): RegExp {
 export function buildHostMatcher(pairsByPattern: ReadonlyMap<string, readonly number[]>): HostMatcher {
   const exact = new Map<string, Int32Array>();
   const bySuffix = new Map<string, SuffixItem[]>();
+  const byHead = new Map<string, SuffixItem[]>();
   const general: SuffixItem[] = [];
   for (const [pattern, pairList] of pairsByPattern) {
     const pairs = Int32Array.from([...pairList].sort((a, b) => a - b));
-    const lastStar = pattern.lastIndexOf('*');
-    if (lastStar < 0) {
+    const firstStar = pattern.indexOf('*');
+    if (firstStar < 0) {
       exact.set(pattern, pairs);
       continue;
     }
+    const lastStar = pattern.lastIndexOf('*');
+    const head = pattern.slice(0, firstStar);
     const tail = pattern.slice(lastStar + 1);
     const dot = tail.indexOf('.');
-    const simple = lastStar === 0;
-    if (dot < 0) {
-      general.push({ pattern, fragment: '', glob: globToRegExp(pattern), pairs });
+    if (dot >= 0) {
+      // `*` + fragment + suffix is matched by the suffix walk alone; anything else also runs its glob
+      const simple = lastStar === 0;
+      fileUnder(bySuffix, tail.slice(dot), { pattern, head, fragment: tail.slice(0, dot), glob: simple ? null : globToRegExp(pattern), pairs });
       continue;
     }
-    const suffix = tail.slice(dot);
-    const item: SuffixItem = { pattern, fragment: tail.slice(0, dot), glob: simple ? null : globToRegExp(pattern), pairs };
-    const list = bySuffix.get(suffix);
-    if (list) list.push(item);
-    else bySuffix.set(suffix, [item]);
+    const item: SuffixItem = { pattern, head, fragment: '', glob: globToRegExp(pattern), pairs };
+    const headDot = head.indexOf('.');
+    if (headDot >= 0) fileUnder(byHead, head.slice(0, headDot + 1), item);
+    else general.push(item);
   }
-  const entries: SuffixEntry[] = [...bySuffix].map(([suffix, items]) => ({
-    suffix,
-    items: items.sort((a, b) => a.pairs[0]! - b.pairs[0]!),
-  }));
-  let size = 16;
-  while (size < entries.length * 2) size *= 2;
-  const slotHash = new Int32Array(size);
-  const slotEntry = new Int32Array(size);
-  const mask = size - 1;
-  entries.forEach((e, i) => {
-    const h = reverseHash(e.suffix);
-    let slot = h & mask;
-    while (slotEntry[slot] !== 0) slot = (slot + 1) & mask;
-    slotHash[slot] = h;
-    slotEntry[slot] = i + 1;
-  });
-  return { exact, slotHash, slotEntry, mask, entries, general };
+  return { exact, suffixes: buildKeyTable(bySuffix, reverseHash), heads: buildKeyTable(byHead, forwardHash), general };
+}
+
+function keyTableBytes(t: KeyTable): number {
+  let bytes = t.slotHash.byteLength + t.slotEntry.byteLength;
+  for (const e of t.entries) {
+    bytes += 48 + e.key.length * 2;
+    for (const it of e.items) bytes += 96 + (it.pattern.length + it.head.length + it.fragment.length) * 2 + it.pairs.byteLength + (it.glob ? 256 : 0);
+  }
+  return bytes;
 }
 
 /** A rough size: typed arrays exactly, strings at 2 bytes a character plus object overheads. */
 export function hostMatcherBytes(m: HostMatcher): number {
-  let bytes = m.slotHash.byteLength + m.slotEntry.byteLength;
+  let bytes = keyTableBytes(m.suffixes) + keyTableBytes(m.heads);
   for (const [host, pairs] of m.exact) bytes += 64 + host.length * 2 + pairs.byteLength;
-  for (const e of m.entries) {
-    bytes += 48 + e.suffix.length * 2;
-    for (const it of e.items) bytes += 96 + (it.pattern.length + it.fragment.length) * 2 + it.pairs.byteLength + (it.glob ? 256 : 0);
-  }
   for (const it of m.general) bytes += 352 + it.pattern.length * 2 + it.pairs.byteLength;
   return bytes;
 }

@@ -4,7 +4,7 @@
  * A flow's port and protocol are first reduced to one column (see compile/port-table.ts).
  */
 import type { CompiledIndex } from '../compile/compile-index.js';
-import { FNV_OFFSET, FNV_PRIME, type SuffixItem } from '../compile/host-matcher.js';
+import { FNV_OFFSET, FNV_PRIME, type KeyEntry, type KeyTable, type SuffixItem } from '../compile/host-matcher.js';
 import type { PortTable } from '../compile/port-table.js';
 import type { PrefixTrie } from '../compile/prefix-trie.js';
 
@@ -64,8 +64,24 @@ function bestOfPairs(ix: CompiledIndex, pairs: Int32Array, column: number, best:
 function bestOfItem(ix: CompiledIndex, item: SuffixItem, host: string, at: number, column: number, best: number): number {
   if (best >= 0 && item.pairs[0]! >= best) return best;
   if (item.fragment.length !== 0 && !host.endsWith(item.fragment, at)) return best;
-  if (item.glob !== null && !item.glob.test(host)) return best;
+  if (item.glob !== null && !(host.startsWith(item.head) && item.glob.test(host))) return best;
   return bestOfPairs(ix, item.pairs, column, best);
+}
+
+function bestOfItems(ix: CompiledIndex, items: readonly SuffixItem[], host: string, at: number, column: number, best: number): number {
+  for (let k = 0; k < items.length; k++) best = bestOfItem(ix, items[k]!, host, at, column, best);
+  return best;
+}
+
+/** The entry of `t` whose key hashes to h and equals host[from, from + length), or undefined. */
+function probe(t: KeyTable, h: number, host: string, from: number, length: number): KeyEntry | undefined {
+  const { slotHash, slotEntry, mask } = t;
+  for (let slot = h & mask; slotEntry[slot] !== 0; slot = (slot + 1) & mask) {
+    if (slotHash[slot] !== h) continue;
+    const entry = t.entries[slotEntry[slot]! - 1]!;
+    if (entry.key.length === length && host.startsWith(entry.key, from)) return entry;
+  }
+  return undefined;
 }
 
 /** The best eligible host pair for a normalized host, or -1. */
@@ -78,22 +94,23 @@ export function bestHostPair(ix: CompiledIndex, host: string, column: number): n
     // specific-first: an exact host outranks every wildcard, so the walk cannot improve on it.
     if (best >= 0 && ix.precedence === 'specific-first') return best;
   }
-  const { slotHash, slotEntry, mask, entries } = m;
+  const n = host.length;
+  // suffix walk: one probe per dot, hashing the host backwards from its end
   let h = FNV_OFFSET;
-  for (let i = host.length - 1; i >= 0; i--) {
+  let firstDot = -1;
+  for (let i = n - 1; i >= 0; i--) {
     const c = host.charCodeAt(i);
     h = Math.imul(h ^ c, FNV_PRIME);
     if (c !== 46) continue;
-    for (let slot = h & mask; slotEntry[slot] !== 0; slot = (slot + 1) & mask) {
-      if (slotHash[slot] !== h) continue;
-      const entry = entries[slotEntry[slot]! - 1]!;
-      if (entry.suffix.length !== host.length - i || !host.endsWith(entry.suffix)) continue;
-      const items = entry.items;
-      for (let k = 0; k < items.length; k++) best = bestOfItem(ix, items[k]!, host, i, column, best);
-      break;
-    }
+    firstDot = i;
+    const entry = probe(m.suffixes, h, host, i, n - i);
+    if (entry !== undefined) best = bestOfItems(ix, entry.items, host, i, column, best);
   }
-  const general = m.general;
-  for (let k = 0; k < general.length; k++) best = bestOfItem(ix, general[k]!, host, 0, column, best);
-  return best;
+  if (firstDot >= 0 && m.heads.entries.length !== 0) {
+    h = FNV_OFFSET;
+    for (let i = 0; i <= firstDot; i++) h = Math.imul(h ^ host.charCodeAt(i), FNV_PRIME);
+    const entry = probe(m.heads, h, host, 0, firstDot + 1);
+    if (entry !== undefined) best = bestOfItems(ix, entry.items, host, 0, column, best);
+  }
+  return bestOfItems(ix, m.general, host, 0, column, best);
 }

@@ -103,7 +103,7 @@ const DOMAINS = ['x.com', 'c.com', 'y.x.com', 'x.net', 'sharepoint.com', 'onmicr
 
 const pattern: fc.Arbitrary<string> = fc
   .record({
-    shape: fc.integer({ min: 0, max: 7 }),
+    shape: fc.integer({ min: 0, max: 10 }),
     l1: fc.constantFrom(...LABELS),
     l2: fc.constantFrom(...LABELS),
     domain: fc.constantFrom(...DOMAINS),
@@ -124,6 +124,12 @@ const pattern: fc.Arbitrary<string> = fc
         return `${l1}.*.${domain}`; // autodiscover.*.onmicrosoft.com
       case 6:
         return `${l1}*${l2}.${domain}`; // a*b.c.com
+      case 7:
+        return `${l1}.${domain}.*`; // no dot after the last star, a dotted head
+      case 8:
+        return `${l1}*`; // no dot anywhere to anchor on
+      case 9:
+        return `*${l1}*.${domain}`; // two stars
       default:
         return `${l1}.${l2}.${domain}`;
     }

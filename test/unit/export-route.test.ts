@@ -18,7 +18,9 @@ describe('GET /v1/export/:name', () => {
     if (!app.hasRoute({ method: 'GET', url: '/v1/export/:name' })) exportRoutes(app, { live, tenant: 'contoso' });
     await app.ready();
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app?.close();
+  });
 
   const PAC = '/v1/export/pac?proxy=PROXY%20proxy:8080&type=2';
 

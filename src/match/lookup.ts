@@ -6,7 +6,7 @@
 import type { CompiledIndex } from '../compile/compile-index.js';
 import { FNV_OFFSET, FNV_PRIME, type KeyEntry, type KeyTable, type SuffixItem } from '../compile/host-matcher.js';
 import type { PortTable } from '../compile/port-table.js';
-import type { PrefixTrie } from '../compile/prefix-trie.js';
+import { TAIL, type PrefixTrie } from '../compile/prefix-trie.js';
 
 export const PROTO_NONE = 0;
 export const PROTO_TCP = 1;
@@ -22,14 +22,16 @@ function eligible(t: PortTable, set: number, column: number): boolean {
   return ((t.setBits[set * t.words + (column >>> 5)]! >>> (column & 31)) & 1) === 1;
 }
 
-/** Candidate list id for an IPv4 address: at most three reads. */
+/** Candidate list id for an IPv4 address: at most three reads, and a compare at a tail. */
 export function trieListV4(t: PrefixTrie, a: number): number {
   let v = t.root[a >>> 16]!;
   if (v < 0) {
     v = t.nodes[(~v << 8) | ((a >>> 8) & 255)]!;
     if (v < 0) v = t.nodes[(~v << 8) | (a & 255)]!;
   }
-  return v;
+  if (v < TAIL) return v;
+  const k = v - TAIL;
+  return t.tailList[2 * k + ((a & t.tailMask[4 * k]!) >>> 0 === t.tailNet[4 * k] ? 0 : 1)]!;
 }
 
 /** Candidate list id for an IPv6 address given as four words. */
@@ -37,7 +39,13 @@ export function trieListV6(t: PrefixTrie, w: Uint32Array): number {
   let v = t.root[w[0]! >>> 16]!;
   // byte b of the address sits in word b >> 2 at shift 24 - 8 * (b & 3)
   for (let b = 2; v < 0 && b < 16; b++) v = t.nodes[(~v << 8) | ((w[b >> 2]! >>> (24 - 8 * (b & 3))) & 255)]!;
-  return v;
+  if (v < TAIL) return v;
+  const k = 4 * (v - TAIL);
+  const m = t.tailMask;
+  const n = t.tailNet;
+  const inside =
+    (w[0]! & m[k]!) >>> 0 === n[k] && (w[1]! & m[k + 1]!) >>> 0 === n[k + 1] && (w[2]! & m[k + 2]!) >>> 0 === n[k + 2] && (w[3]! & m[k + 3]!) >>> 0 === n[k + 3];
+  return t.tailList[(v - TAIL) * 2 + (inside ? 0 : 1)]!;
 }
 
 /** The best eligible ip pair of a candidate list in a column, or -1: one read. */

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   update: { summary: "check Microsoft's web service once and update the state dir", load: () => import('./commands/update.js') },
   diff: { summary: 'show what changed between two versions of the endpoint data', load: () => import('./commands/diff.js') },
   certify: { summary: 'run the conformance checks against a service and write the reports', load: () => import('./commands/certify.js') },
+  analyze: { summary: 'read flow logs and report Microsoft 365 traffic (summary.json, report.html)', load: () => import('./commands/analyze.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,52 @@
+/**
+ * One CSV line into cells (RFC 4180 quoting within a line). Flow logs do not put line breaks
+ * inside fields, so a record is one line; an unterminated quote makes the line bad rather than
+ * swallowing the lines after it.
+ */
+
+/** Splits `line` on `delim`; returns null when a quote is not terminated or text follows a closing quote. */
+export function splitCsvLine(line: string, delim: string): string[] | null {
+  // Fast path: most flow-log lines have no quotes at all.
+  if (line.indexOf('"') < 0) return line.split(delim);
+  const cells: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    if (line.charCodeAt(i) === 34 /* " */) {
+      let cell = '';
+      let j = i + 1;
+      for (;;) {
+        const q = line.indexOf('"', j);
+        if (q < 0) return null;
+        cell += line.slice(j, q);
+        if (line.charCodeAt(q + 1) === 34) {
+          cell += '"';
+          j = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+      cells.push(cell);
+      if (i === n) return cells;
+      if (line[i] !== delim) return null;
+      i++;
+    } else {
+      const d = line.indexOf(delim, i);
+      if (d < 0) {
+        cells.push(line.slice(i));
+        return cells;
+      }
+      cells.push(line.slice(i, d));
+      i = d + 1;
+    }
+  }
+}
+
+/** The delimiter a header line uses: comma unless the header has tabs or semicolons and no commas. */
+export function detectDelimiter(header: string): string {
+  if (header.includes(',')) return ',';
+  if (header.includes('\t')) return '\t';
+  if (header.includes(';')) return ';';
+  return ',';
+}

@@ -57,8 +57,8 @@ function textSummary(s: Summary, reportDir: string | undefined): string {
   return `${lines.filter((l) => l !== null).join('\n')}\n`;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       data: { type: 'string' },
@@ -73,6 +73,17 @@ export async function run(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    process.stderr.write(`m365fc analyze: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(HELP);
     return 0;

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { parseIPv4, parseIPv6 } from '../match/parse-address.js';
 import type { Action, Category, Classification, EndpointSet, MatchedBy, Precedence, Snapshot } from '../types.js';
 import { buildHostMatcher, hostMatcherBytes, type HostMatcher } from './host-matcher.js';
-import { buildPortTable, setHasColumn, type PortTable } from './port-table.js';
-import { compareHostPairs, compareIpPairs } from './precedence.js';
+import { buildPortTable, type PortTable } from './port-table.js';
+import { CATEGORY_RANK, compareRank, hostSpecificity, type RankKey } from './precedence.js';
 import { buildPrefixTrie, trieBytes, type PrefixTrie, type TriePrefix } from './prefix-trie.js';
 import { applyTenant } from './tenant.js';
 
@@ -77,15 +77,17 @@ export function notM365(version: string): Classification {
 }
 
 interface HostPair {
-  set: number;
-  pattern: string;
+  readonly set: number;
+  readonly pattern: string;
+  readonly key: RankKey;
 }
 interface IpPair {
-  set: number;
-  prefix: string;
-  family: 4 | 6;
-  length: number;
-  words: Uint32Array;
+  readonly set: number;
+  readonly prefix: string;
+  readonly family: 4 | 6;
+  readonly length: number;
+  readonly words: Uint32Array;
+  readonly key: RankKey;
 }
 
 function prefixWords(prefix: string): { family: 4 | 6; length: number; words: Uint32Array } {
@@ -112,22 +114,19 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
   const hostPairs: HostPair[] = [];
   const ipPairs: IpPair[] = [];
   sets.forEach((s, set) => {
+    const category = CATEGORY_RANK[s.category];
     const patterns = new Set(s.urls.map((u) => applyTenant(u, tenant)));
-    for (const pattern of patterns) hostPairs.push({ set, pattern });
-    for (const prefix of s.ips) ipPairs.push({ set, prefix, ...prefixWords(prefix) });
+    for (const pattern of patterns) {
+      hostPairs.push({ set, pattern, key: { specificity: hostSpecificity(pattern), category, setId: s.id, text: pattern } });
+    }
+    for (const prefix of s.ips) {
+      const p = prefixWords(prefix);
+      ipPairs.push({ set, prefix, ...p, key: { specificity: p.length, category, setId: s.id, text: '' } });
+    }
   });
-  const hostCmp = compareHostPairs(precedence);
-  hostPairs.sort((a, b) => {
-    const sa = sets[a.set]!;
-    const sb = sets[b.set]!;
-    return hostCmp({ pattern: a.pattern, category: sa.category, setId: sa.id }, { pattern: b.pattern, category: sb.category, setId: sb.id });
-  });
-  const ipCmp = compareIpPairs(precedence);
-  ipPairs.sort((a, b) => {
-    const sa = sets[a.set]!;
-    const sb = sets[b.set]!;
-    return ipCmp({ length: a.length, category: sa.category, setId: sa.id }, { length: b.length, category: sb.category, setId: sb.id });
-  });
+  const cmp = compareRank(precedence);
+  hostPairs.sort((a, b) => cmp(a.key, b.key));
+  ipPairs.sort((a, b) => cmp(a.key, b.key));
 
   const pairsByPattern = new Map<string, number[]>();
   hostPairs.forEach((p, id) => {
@@ -140,9 +139,9 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
   ipPairs.forEach((p, pair) => (p.family === 4 ? v4Prefixes : v6Prefixes).push({ words: p.words, length: p.length, pair }));
   const hosts = buildHostMatcher(pairsByPattern);
   const ports = buildPortTable(sets);
-  const ipEligible = (pair: number, column: number): boolean => setHasColumn(ports, ipPairs[pair]!.set, column);
-  const v4 = buildPrefixTrie(v4Prefixes, ports.columns, ipEligible);
-  const v6 = buildPrefixTrie(v6Prefixes, ports.columns, ipEligible);
+  const ipPairSet = Int32Array.from(ipPairs, (p) => p.set);
+  const v4 = buildPrefixTrie(v4Prefixes, ports, ipPairSet);
+  const v6 = buildPrefixTrie(v6Prefixes, ports, ipPairSet);
 
   const answers = {
     host: hostPairs.map((p) => answer(sets[p.set]!, 'host', p.pattern, version)),
@@ -151,7 +150,6 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
     none: notM365(version),
   };
   const hostPairSet = Int32Array.from(hostPairs, (p) => p.set);
-  const ipPairSet = Int32Array.from(ipPairs, (p) => p.set);
   // ~200 bytes per frozen answer object (10 properties, shared strings)
   const memoryBytes =
     trieBytes(v4) +

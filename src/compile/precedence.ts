@@ -7,42 +7,32 @@ import type { Category, Precedence } from '../types.js';
  * specific-first (default; Microsoft's PAC generator): exact host > wildcard; more literal
  * (non-`*`) characters > fewer; longer prefix > shorter; then Optimize > Allow > Default; then lower set id.
  * category-first (the docs' wording): category first, then the same specificity order, then set id.
+ * A last tie (two patterns of one set) goes to the pattern that sorts first.
  */
 export const CATEGORY_RANK: Readonly<Record<Category, number>> = { Optimize: 0, Allow: 1, Default: 2 };
 
-export interface HostPairKey {
-  readonly pattern: string;
-  readonly category: Category;
+/** What a pair is ranked by; computed once per pair so sorting compares numbers only. */
+export interface RankKey {
+  /** Higher is more specific: literal characters of a pattern (exact hosts above all), or prefix length. */
+  readonly specificity: number;
+  readonly category: number;
   readonly setId: number;
-}
-
-export interface IpPairKey {
-  readonly length: number;
-  readonly category: Category;
-  readonly setId: number;
+  /** Final tie-break for patterns; '' for prefixes. */
+  readonly text: string;
 }
 
 /** Characters other than `*`; an exact host (no `*`) outranks any wildcard whatever its length. */
-function hostSpecificity(pattern: string): number {
+export function hostSpecificity(pattern: string): number {
   let stars = 0;
   for (let i = 0; i < pattern.length; i++) if (pattern.charCodeAt(i) === 42) stars++;
   return stars === 0 ? 1_000 : pattern.length - stars;
 }
 
-export function compareHostPairs(mode: Precedence): (a: HostPairKey, b: HostPairKey) => number {
+export function compareRank(mode: Precedence): (a: RankKey, b: RankKey) => number {
   return (a, b) => {
-    const spec = hostSpecificity(b.pattern) - hostSpecificity(a.pattern);
-    const cat = CATEGORY_RANK[a.category] - CATEGORY_RANK[b.category];
+    const spec = b.specificity - a.specificity;
+    const cat = a.category - b.category;
     const first = mode === 'specific-first' ? spec || cat : cat || spec;
-    return first || a.setId - b.setId || (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0);
-  };
-}
-
-export function compareIpPairs(mode: Precedence): (a: IpPairKey, b: IpPairKey) => number {
-  return (a, b) => {
-    const spec = b.length - a.length;
-    const cat = CATEGORY_RANK[a.category] - CATEGORY_RANK[b.category];
-    const first = mode === 'specific-first' ? spec || cat : cat || spec;
-    return first || a.setId - b.setId;
+    return first || a.setId - b.setId || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
   };
 }

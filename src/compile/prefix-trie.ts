@@ -1,3 +1,5 @@
+import type { PortTable } from './port-table.js';
+
 /**
  * Longest-prefix match on typed arrays: a multibit trie with a 16-bit first stride and 8-bit
  * strides below (DIR-16-8-8 for IPv4; 16-8-8-… for IPv6), with path compression at the bottom.
@@ -75,11 +77,11 @@ class TrieBuilder {
   tails: Tail[] = [];
   lists: number[][] = [[]];
   listIds = new Map<string, number>([['', 0]]);
-  /** memo of (list id, pair) → list id with the pair added */
-  extended = new Map<string, number>();
+  /** memo of (list id, pair) → list id with the pair added; key listId * 2^24 + pair */
+  extended = new Map<number, number>();
 
   addToList(listId: number, pair: number): number {
-    const memoKey = `${listId}+${pair}`;
+    const memoKey = listId * 0x1000000 + pair;
     const hit = this.extended.get(memoKey);
     if (hit !== undefined) return hit;
     const list = [...this.lists[listId]!, pair].sort((a, b) => a - b);
@@ -176,11 +178,12 @@ class TrieBuilder {
 }
 
 /**
- * Builds the trie. Pair ids are ranks (lower is better); `eligible(pair, column)` says whether the
- * pair's set is eligible in a port column. Prefixes are inserted shortest first, so a longer
+ * Builds the trie. Pair ids are ranks (lower is better); `pairSet[pair]` is the pair's set, whose
+ * eligibility per port column is in `ports`. Prefixes are inserted shortest first, so a longer
  * prefix's leaves inherit the shorter ones.
  */
-export function buildPrefixTrie(prefixes: readonly TriePrefix[], columns: number, eligible: (pair: number, column: number) => boolean): PrefixTrie {
+export function buildPrefixTrie(prefixes: readonly TriePrefix[], ports: PortTable, pairSet: Int32Array): PrefixTrie {
+  if (prefixes.length >= 0x1000000) throw new RangeError('prefix-trie: more than 2^24 prefixes');
   const b = new TrieBuilder();
   const sorted = [...prefixes].sort((x, y) => x.length - y.length);
   for (const p of sorted) b.insert(p);
@@ -201,13 +204,26 @@ export function buildPrefixTrie(prefixes: readonly TriePrefix[], columns: number
   });
   listStart[b.lists.length] = total;
   const listPairs = new Int32Array(total);
+  const { columns, words, setBits } = ports;
   const listBest = new Int32Array(b.lists.length * columns).fill(-1);
+  const open = new Uint32Array(words);
   b.lists.forEach((l, i) => {
-    // the lists are already sorted ascending, which is best first
+    // the lists are already sorted ascending, which is best first: each column takes the first
+    // pair whose set lists it
     listPairs.set(l, listStart[i]!);
-    for (let column = 0; column < columns; column++) {
-      const best = l.find((pair) => eligible(pair, column));
-      if (best !== undefined) listBest[i * columns + column] = best;
+    open.fill(0xffffffff);
+    for (const pair of l) {
+      const base = pairSet[pair]! * words;
+      for (let w = 0; w < words; w++) {
+        let fresh = setBits[base + w]! & open[w]!;
+        open[w] = open[w]! & ~fresh;
+        while (fresh !== 0) {
+          const bit = 31 - Math.clz32(fresh & -fresh);
+          fresh &= fresh - 1;
+          const column = w * 32 + bit;
+          if (column < columns) listBest[i * columns + column] = pair;
+        }
+      }
     }
   });
   return { root: b.root, nodes: b.nodes.slice(0, b.chunkCount << 8), tailNet, tailMask, tailList, listStart, listPairs, columns, listBest };

@@ -1,7 +1,8 @@
 import type { CandidateScan } from './candidates.js';
 import type { ContractDoc } from './contract-doc.js';
 import type { DataModel } from './data-model.js';
-import type { HttpAnswer, TargetHttp } from './http.js';
+import type { TargetHttp } from './http.js';
+import type { StreamClient } from './stream-client.js';
 import type { CorrectnessCheckId, Vector } from './vectors.js';
 import type {
   CertificationData,
@@ -70,8 +71,10 @@ export interface RunContext {
   readonly reference: ReferenceEngine | null;
   readonly upstream: UpstreamOptions | null;
   readonly thresholds: Thresholds;
-  /** Answers the contract checks collected, validated by contract.responses. */
-  readonly contractAnswers: HttpAnswer[];
+  /** Opens a WebSocket to /v1/stream whose messages are kept for contract.responses. */
+  openStream(): Promise<StreamClient | { error: string; status?: number }>;
+  /** Every WebSocket message received (text), for contract.responses. */
+  readonly streamMessages: Array<{ readonly text: string; readonly body: unknown }>;
   /** Filled by the first correctness check, read by the others. */
   correctness: Map<CorrectnessCheckId, CorrectnessTally> | null;
 }

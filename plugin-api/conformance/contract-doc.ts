@@ -95,6 +95,39 @@ export class ContractDoc {
     return out;
   }
 
+  /**
+   * The declared path a concrete path answers to (`/v1/export/pac` → `/v1/export/{name}`), or
+   * null. Exact paths win over templates.
+   */
+  matchPath(method: string, concrete: string): string | null {
+    const declared = this.routes().filter((r) => r.method === method.toUpperCase());
+    if (declared.some((r) => r.path === concrete)) return concrete;
+    for (const r of declared) {
+      if (!r.path.includes('{')) continue;
+      const re = new RegExp(`^${r.path.split(/\{[^}]+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+      if (re.test(concrete)) return r.path;
+    }
+    return null;
+  }
+
+  /** An example value for each path parameter of a templated route, or null when one has none. */
+  pathExample(method: string, path: string): string | null {
+    const item = (this.doc['paths'] as Json)[path];
+    const op = isObject(item) ? item[method.toLowerCase()] : undefined;
+    const params = [...(isObject(item) && Array.isArray(item['parameters']) ? item['parameters'] : []), ...(isObject(op) && Array.isArray(op['parameters']) ? op['parameters'] : [])];
+    let out = path;
+    for (const name of [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '')) {
+      const p = params.map((x) => this.resolve(x).node).find((x) => isObject(x) && x['in'] === 'path' && x['name'] === name);
+      const schema = isObject(p) ? this.resolve(p['schema']).node : undefined;
+      const examples = isObject(p) && isObject(p['examples']) ? Object.values(p['examples']).map((e) => (isObject(e) ? e['value'] : undefined)) : [];
+      const candidates = [isObject(p) ? p['example'] : undefined, ...examples, ...(isObject(schema) && Array.isArray(schema['enum']) ? schema['enum'] : []), isObject(schema) ? schema['example'] : undefined];
+      const value = candidates.find((v) => typeof v === 'string' || typeof v === 'number');
+      if (value === undefined) return null;
+      out = out.replace(`{${name}}`, encodeURIComponent(String(value)));
+    }
+    return out;
+  }
+
   /** The codes of the ErrorCode schema. */
   errorCodes(): Set<string> {
     const s = (this.doc['components'] as Json)['schemas'];

@@ -33,6 +33,8 @@ function headerText(v: string | string[] | undefined): string {
 export class TargetHttp {
   readonly origin: string;
   readonly basePath: string;
+  /** Every answer, for contract.responses to validate against openapi.yaml. */
+  readonly answers: HttpAnswer[] = [];
   private readonly pool: Pool;
 
   constructor(
@@ -84,7 +86,9 @@ export class TargetHttp {
       }
       const flat: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) flat[k] = headerText(v);
-      return { method, path: fullPath, status: res.statusCode, contentType, headers: flat, text, body, ms: performance.now() - t0 };
+      const answer = { method, path: fullPath, status: res.statusCode, contentType, headers: flat, text, body, ms: performance.now() - t0 };
+      this.answers.push(answer);
+      return answer;
     } catch (err) {
       const e = err as { code?: unknown; message?: unknown };
       const error = typeof e.code === 'string' ? e.code : String(e.message ?? err);

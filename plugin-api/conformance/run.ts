@@ -8,6 +8,7 @@ import { ContractDoc, packageOpenApiText, packageVersion } from './contract-doc.
 import { PROFILES, type CheckSpec, type RunContext } from './context.js';
 import { buildModel } from './data-model.js';
 import { outcome, TargetHttp } from './http.js';
+import { StreamClient, streamUrl } from './stream-client.js';
 import { FRAMING, PRINCIPLES } from './principles.js';
 import type { CertificationData, CertificationOptions, CertificationReport, CheckResult, PrincipleTag, ReferenceEngine, UpstreamOptions } from './types.js';
 import { generateVectors } from './vectors.js';
@@ -114,6 +115,7 @@ export async function runCertification(o: CertificationOptions): Promise<Certifi
     const scan = model === null ? null : new CandidateScan(model);
     const seed = o.seed ?? DEFAULT_SEED;
     const plan = model !== null && scan !== null ? generateVectors(model, scan, { seed, randomPerPrefix: settings.randomPerPrefix }) : { vectors: [], setsWithoutPortVectors: 0 };
+    const streamMessages: Array<{ text: string; body: unknown }> = [];
     const ctx: RunContext = {
       target: o.target,
       token: o.token,
@@ -135,13 +137,17 @@ export async function runCertification(o: CertificationOptions): Promise<Certifi
       reference,
       upstream: upstreamOf(o),
       thresholds: o.thresholds ?? {},
-      contractAnswers: [],
+      streamMessages,
+      openStream: () => StreamClient.open(streamUrl(o.target), o.token, timeoutMs, (text, body) => streamMessages.push({ text, body })),
       correctness: null,
     };
-    // Freshness last: making the upstream publish changes the data the other checks use.
     const specs: CheckSpec[] = [...CONTRACT, ...CORRECTNESS, ...ROBUSTNESS, ...createPerformanceChecks(o.performance), ...FRESHNESS];
+    // contract.responses validates every answer of the correctness and robustness checks, so it
+    // runs after them; freshness runs last because making the upstream publish changes the data.
+    const late = new Set(['contract.responses']);
+    const runOrder = [...specs.filter((c) => !late.has(c.id) && c.group !== 'performance' && c.group !== 'freshness'), ...specs.filter((c) => late.has(c.id)), ...specs.filter((c) => c.group === 'performance' || c.group === 'freshness')];
     const checks: CheckResult[] = [];
-    for (const [i, spec] of specs.entries()) {
+    for (const [i, spec] of runOrder.entries()) {
       const base = { checkId: spec.id, title: spec.title, index: i + 1, total: specs.length };
       o.onProgress?.({ phase: 'start', ...base });
       const c0 = performance.now();
@@ -166,6 +172,8 @@ export async function runCertification(o: CertificationOptions): Promise<Certifi
       checks.push(result);
       o.onProgress?.({ phase: 'done', ...base, verdict: result.verdict });
     }
+    // The report lists the checks by group, whatever order they ran in.
+    checks.sort((a, b) => specs.findIndex((c) => c.id === a.id) - specs.findIndex((c) => c.id === b.id));
     return buildReport({ o, profile, seed, startedAt, durationMs: performance.now() - t0, targetInfo, data: data.data, dataSource: data.source, checks });
   } finally {
     await http.close();

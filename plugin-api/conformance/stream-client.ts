@@ -11,7 +11,10 @@ export class StreamClient {
   private waiter: ((e: StreamEvent) => void) | null = null;
   private closed: StreamEvent | null = null;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    record: ((text: string, body: unknown) => void) | undefined,
+  ) {
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
       let body: unknown;
@@ -20,6 +23,7 @@ export class StreamClient {
       } catch {
         body = undefined;
       }
+      record?.(text, body);
       this.push({ kind: 'message', text, body });
     });
     ws.on('close', (code, reason) => {
@@ -29,15 +33,15 @@ export class StreamClient {
     ws.on('error', () => undefined);
   }
 
-  /** Opens the socket; resolves to the client, or to the reason it could not open. */
-  static open(url: string, token: string | undefined, timeoutMs: number): Promise<StreamClient | { error: string; status?: number }> {
+  /** Opens the socket; resolves to the client, or to the reason it could not open. `record` sees every message. */
+  static open(url: string, token: string | undefined, timeoutMs: number, record?: (text: string, body: unknown) => void): Promise<StreamClient | { error: string; status?: number }> {
     return new Promise((resolve) => {
       const ws = new WebSocket(url, {
         headers: token !== undefined ? { authorization: `Bearer ${token}` } : {},
         handshakeTimeout: timeoutMs,
         maxPayload: 256 * 1024 * 1024,
       });
-      const client = new StreamClient(ws);
+      const client = new StreamClient(ws, record);
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => {
         resolve({ error: `upgrade refused with HTTP ${res.statusCode ?? 0}`, status: res.statusCode ?? 0 });

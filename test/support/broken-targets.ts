@@ -22,7 +22,9 @@ export type Misbehaviour =
   /** The higher category wins before the more specific match. */
   | 'category-first'
   /** Bad input gets 500 instead of a coded 4xx. */
-  | '500-on-bad-input';
+  | '500-on-bad-input'
+  /** Answers lack the required `version` field (off the contract, right otherwise). */
+  | 'no-version';
 
 export interface ThinTarget {
   readonly url: string;
@@ -47,6 +49,10 @@ function decider(snapshot: Snapshot, misbehave: Misbehaviour): { classifier: Cla
       if (!isFlowError(probe) && probe.matched === `*.${host}`) return probe;
     }
     if (misbehave === 'ignore-ports') return good.classify({ ip: flow.ip, host: flow.host });
+    if (misbehave === 'no-version') {
+      const { version: _dropped, ...rest } = r;
+      return rest as ClassifyResult;
+    }
     if (misbehave === 'ipv6-not-m365' && typeof flow.ip === 'string' && parseIPv6(flow.ip, words) && !isIPv4Mapped(words)) {
       return flow.host === undefined ? none : good.classify({ host: flow.host, port: flow.port, protocol: flow.protocol });
     }
@@ -91,17 +97,17 @@ export async function startThinTarget(o: { snapshot: Snapshot; misbehave?: Misbe
     if (misbehave === '500-on-bad-input' && results.some(isFlowError)) return fail(reply, errorBody('M365FC_ERR_SERVE_INTERNAL'));
     return { version: classifier.version, results };
   });
-  app.get('/v1/version', async () => ({
+  const versionInfo = () => ({
     version: classifier.version,
     instance: o.snapshot.instance,
     source: o.source ?? 'file',
     fetchedAt: o.snapshot.fetchedAt,
     loadedAt,
-    ageSeconds: null,
     precedence: 'specific-first',
     tenant: null,
     sets: o.snapshot.sets.length,
-  }));
+  });
+  app.get('/v1/version', async () => ({ ...versionInfo(), ageSeconds: null }));
   app.get('/v1/endpoints', async () => ({ version: classifier.version, instance: o.snapshot.instance, fetchedAt: o.snapshot.fetchedAt, sets: o.snapshot.sets }));
   app.get('/v1/changes', { schema: { querystring: querySchema(api, '/v1/changes', 'get') } }, async (req) => ({
     version: classifier.version,
@@ -113,6 +119,15 @@ export async function startThinTarget(o: { snapshot: Snapshot; misbehave?: Misbe
   app.get('/readyz', async () => ({ status: 'ready', version: classifier.version, source: o.source ?? 'file' }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send('# thin target\nm365fc_up 1\n'));
   app.get('/openapi.yaml', async (_req, reply) => reply.type('application/yaml').send(api.text));
+  app.get('/', async (_req, reply) => reply.type('text/html').send('<!doctype html><title>thin target</title>'));
+  app.get('/v1/stats', async () => ({
+    at: new Date().toISOString(),
+    uptimeSeconds: 0,
+    data: { ...versionInfo(), ageSeconds: null },
+    lookups: { Optimize: 0, Allow: 0, Default: 0, none: 0, error: 0 },
+    updater: null,
+    recentChanges: [],
+  }));
 
   app.get('/v1/stream', { websocket: true }, (socket) => {
     let subscribed: string[] = [];

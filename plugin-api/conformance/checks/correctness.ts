@@ -2,7 +2,7 @@ import { differingFields, essentials } from '../compare.js';
 import type { CheckOutcome, CheckSpec, CorrectnessTally, RunContext } from '../context.js';
 import { skip } from '../context.js';
 import { flowQuery, outcome } from '../http.js';
-import { StreamClient, streamUrl } from '../stream-client.js';
+import { StreamClient } from '../stream-client.js';
 import type { PrincipleTag, ReferenceEngine } from '../types.js';
 import { CORRECTNESS_CHECKS, type CorrectnessCheckId, type Vector } from '../vectors.js';
 
@@ -51,7 +51,7 @@ async function collect(ctx: RunContext, reference: ReferenceEngine): Promise<Map
       tallies.compare(v, 'GET', a.status === 200 ? a.body : { http: outcome(a) });
     });
   }
-  const ws = await StreamClient.open(streamUrl(ctx.target), ctx.token, ctx.timeoutMs);
+  const ws = await ctx.openStream();
   if (ws instanceof StreamClient) {
     for (let i = 0; i < sample.length; i += BATCH) {
       const part = sample.slice(i, i + BATCH);

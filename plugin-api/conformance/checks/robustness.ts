@@ -1,7 +1,7 @@
 import { differingFields, errorCodeOf, essentials } from '../compare.js';
 import type { CheckOutcome, CheckSpec, RunContext } from '../context.js';
 import { codeOf, describe, flowQuery, outcome, type HttpAnswer } from '../http.js';
-import { StreamClient, streamUrl, type StreamEvent } from '../stream-client.js';
+import { StreamClient, type StreamEvent } from '../stream-client.js';
 import type { ConformanceFlow, Problem } from '../types.js';
 
 const F = (c: string): string => `M365FC_ERR_FLOW_${c}`;
@@ -166,8 +166,7 @@ function eventText(e: StreamEvent): string {
 }
 
 async function websocket(ctx: RunContext): Promise<CheckOutcome> {
-  const url = streamUrl(ctx.target);
-  const ws = await StreamClient.open(url, ctx.token, ctx.timeoutMs);
+  const ws = await ctx.openStream();
   if (!(ws instanceof StreamClient)) return { verdict: 'fail', summary: `The WebSocket did not open: ${ws.error}`, evidence: {} };
   const problems: Problem[] = [];
   const msgCases: ReadonlyArray<{ name: string; send: string | Uint8Array; codes: readonly string[]; id?: string }> = [
@@ -201,7 +200,7 @@ async function websocket(ctx: RunContext): Promise<CheckOutcome> {
   await ws.close();
 
   // A message over any sane limit: the socket may close with 1009; the server must stay up.
-  const big = await StreamClient.open(url, ctx.token, ctx.timeoutMs);
+  const big = await ctx.openStream();
   if (big instanceof StreamClient) {
     const e = await big.request(`{"id":"certify-big","flows":[],"pad":"${'x'.repeat(OVERSIZE_BYTES)}"}`, ctx.timeoutMs);
     const ok = (e.kind === 'close' && e.code === 1009) || (e.kind === 'message' && [S('MESSAGE_TOO_LARGE'), S('BAD_MESSAGE')].includes(errorCodeOf(e.body) ?? ''));
@@ -246,7 +245,7 @@ async function healthyAfter(ctx: RunContext): Promise<CheckOutcome> {
     const post = await ctx.http.post('/v1/classify', { flows: [flow] });
     const r = (post.body as { results?: unknown[] } | undefined)?.results?.[0];
     if (post.status !== 200 || differingFields(expected, r).length > 0) problems.push({ probe: describe(post), expected: JSON.stringify(essentials(expected)), actual: post.status === 200 ? JSON.stringify(essentials(r)) : outcome(post) });
-    const ws = await StreamClient.open(streamUrl(ctx.target), ctx.token, ctx.timeoutMs);
+    const ws = await ctx.openStream();
     if (!(ws instanceof StreamClient)) problems.push({ probe: 'WebSocket /v1/stream', expected: 'opens', actual: ws.error });
     else {
       const e = await ws.request({ id: 'certify-health', flows: [flow] }, ctx.timeoutMs);

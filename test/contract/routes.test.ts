@@ -17,10 +17,16 @@ afterAll(() => app.close());
 
 function registered(): string[] {
   const out: string[] = [];
+  // printRoutes draws a tree: with GET / registered, the other routes print as its children
+  // ("    ├── v1/classify"), 4 characters of indent per level, each relative to its parent.
+  const parents: string[] = [];
   for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /(\/\S*) \(([A-Z, ]+)\)/.exec(line);
+    const m = /^([ │]*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?/.exec(line);
     if (!m) continue;
-    for (const method of m[2]!.split(', ')) out.push(`${method} ${m[1]}`);
+    const depth = m[1]!.length / 4;
+    const path = (parents[depth - 1] ?? '') + m[2]!;
+    parents[depth] = path;
+    if (m[3] !== undefined) for (const method of m[3].split(', ')) out.push(`${method} ${path}`);
   }
   return out.sort();
 }

@@ -43,7 +43,7 @@ async function loadContract(http: TargetHttp, given: string | undefined): Promis
     if (targetDoc !== null && ownDoc !== null && targetDoc.sha256 !== ownDoc.sha256) notes.push(`the target serves a different openapi.yaml (${targetDoc.title}, sha256 ${targetDoc.sha256.slice(0, 12)})`);
     if (ownDoc === null) return { doc: targetDoc, notes };
   } else {
-    notes.push(`GET /openapi.yaml answered ${outcome(served)}`);
+    notes.push(`GET /openapi.yaml: ${outcome(served)}`);
   }
   return { doc: ownDoc, notes };
 }
@@ -53,7 +53,7 @@ async function loadData(http: TargetHttp, o: CertificationOptions, info: Record<
   if (o.data !== undefined) return { data: { ...o.data, tenant: o.data.tenant ?? tenant }, source: 'given', notes: ['vectors from the data given'] };
   const a = await http.get('/v1/endpoints');
   if (a.status !== 200 || !isObject(a.body) || !Array.isArray(a.body['sets'])) {
-    return { data: null, source: 'none', notes: [`GET /v1/endpoints answered ${outcome(a)}: no data to build vectors from`] };
+    return { data: null, source: 'none', notes: [`GET /v1/endpoints: ${outcome(a)}; no data to build vectors from`] };
   }
   const body = a.body;
   const data: CertificationData = {

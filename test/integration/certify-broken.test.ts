@@ -90,3 +90,13 @@ describe('a target that serves a stale version', () => {
     expect(current?.summary).toMatch(/serves 2019102800, the upstream's latest is 2020042800/);
   });
 });
+
+describe('a target that does not answer', () => {
+  it('passes nothing, measures nothing and returns quickly', async () => {
+    const r = await runCertification({ target: 'http://127.0.0.1:1', reference, ...quick, requestTimeoutMs: 2000 });
+    expect(r.summary.ok).toBe(false);
+    expect(r.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual([]);
+    expect(r.checks.filter((c) => c.group === 'performance').map((c) => c.verdict)).toEqual(['skip', 'skip', 'skip']);
+    expect(r.checks.find((c) => c.id === 'correctness.hosts')?.evidence.notes?.[0]).toMatch(/GET \/v1\/endpoints: no answer/);
+  });
+});

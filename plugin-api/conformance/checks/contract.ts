@@ -10,9 +10,9 @@ function routeOf(ctx: RunContext, a: HttpAnswer): string {
   return path.startsWith(ctx.http.basePath) ? path.slice(ctx.http.basePath.length) || '/' : path;
 }
 
-function verdictOf(problems: Problem[], checked: number, what: string): CheckOutcome {
-  if (problems.length === 0) return { verdict: 'pass', summary: `${checked} ${what}`, evidence: { counts: { checked } } };
-  return { verdict: 'fail', summary: `${problems.length} of ${checked} ${what} have problems`, evidence: { counts: { checked, problems: problems.length }, problems } };
+function verdictOf(problems: Problem[], checked: number, noun: string, passed: string): CheckOutcome {
+  if (problems.length === 0) return { verdict: 'pass', summary: `${checked} ${noun} ${passed}`, evidence: { counts: { checked } } };
+  return { verdict: 'fail', summary: `${problems.length} problem(s) in ${checked} ${noun}`, evidence: { counts: { checked, problems: problems.length }, problems } };
 }
 
 /** A flow the target's data surely answers, for probes that need a valid one. */
@@ -27,7 +27,7 @@ async function openapi(ctx: RunContext): Promise<CheckOutcome> {
   if (ctx.contract === null) return { verdict: 'fail', summary: 'No OpenAPI document to check the target against', evidence: { notes } };
   notes.push(`validating against ${ctx.contract.title} (${ctx.contract.source} copy, sha256 ${ctx.contract.sha256.slice(0, 12)})`);
   if (served.status !== 200) {
-    return { verdict: 'fail', summary: `GET /openapi.yaml answered ${outcome(served)}`, evidence: { notes } };
+    return { verdict: 'fail', summary: `GET /openapi.yaml: ${outcome(served)}`, evidence: { notes } };
   }
   return { verdict: 'pass', summary: `Contract ${ctx.contract.title}; the target serves its document`, evidence: { notes } };
 }
@@ -63,7 +63,7 @@ async function routes(ctx: RunContext): Promise<CheckOutcome> {
       problems.push({ probe: describe(a), expected: '2xx for a valid request', actual: outcome(a) });
     }
   }
-  const v = verdictOf(problems, checked, 'declared routes answer');
+  const v = verdictOf(problems, checked, 'declared routes', 'answer');
   return notes.length > 0 ? { ...v, evidence: { ...v.evidence, notes } } : v;
 }
 
@@ -107,6 +107,7 @@ async function responses(ctx: RunContext): Promise<CheckOutcome> {
   }
   const checked = http + ctx.streamMessages.length;
   const counts = { http, websocket: ctx.streamMessages.length, invalid };
+  if (checked === 0) return { verdict: 'fail', summary: 'The target gave no answer to validate', evidence: { counts } };
   if (invalid === 0) return { verdict: 'pass', summary: `${checked} answers (${http} HTTP, ${ctx.streamMessages.length} WebSocket) valid against openapi.yaml`, evidence: { counts } };
   return { verdict: 'fail', summary: `${invalid} of ${checked} answers do not validate against openapi.yaml`, evidence: { counts, problems } };
 }
@@ -131,7 +132,7 @@ async function errorCodes(ctx: RunContext): Promise<CheckOutcome> {
       problems.push({ probe: describe(a), expected: `statusCode ${a.status} in the body`, actual: String((a.body as { statusCode?: unknown }).statusCode) });
     }
   }
-  return verdictOf(problems, probes.length, 'error answers carry a documented code');
+  return verdictOf(problems, probes.length, 'error answers', 'carry a documented code');
 }
 
 async function websocket(ctx: RunContext): Promise<CheckOutcome> {
@@ -156,7 +157,7 @@ async function websocket(ctx: RunContext): Promise<CheckOutcome> {
   await exchange('subscribe message', { id: 7, subscribe: ['version'] }, (b) => (Array.isArray(b['subscribed']) && b['subscribed'].includes('version') ? null : 'no "subscribed": ["version"]'));
   await exchange('unsubscribe message', { unsubscribe: ['version'] }, (b) => (Array.isArray(b['subscribed']) && !b['subscribed'].includes('version') ? null : '"version" still subscribed'));
   await ws.close();
-  return verdictOf(problems, 3, 'WebSocket exchanges as documented');
+  return verdictOf(problems, 3, 'WebSocket exchanges', 'as documented');
 }
 
 async function auth(ctx: RunContext): Promise<CheckOutcome> {
@@ -174,7 +175,7 @@ async function auth(ctx: RunContext): Promise<CheckOutcome> {
     if (a.status !== status) problems.push({ probe, expected: String(status), actual: outcome(a) });
     else if (status === 401 && codeOf(a.body) !== 'M365FC_ERR_SERVE_UNAUTHORIZED') problems.push({ probe, expected: '401 M365FC_ERR_SERVE_UNAUTHORIZED', actual: outcome(a) });
   }
-  return verdictOf(problems, probes.length, 'answers with and without the token as documented');
+  return verdictOf(problems, probes.length, 'answers with and without the token', 'as documented');
 }
 
 async function dataVersion(ctx: RunContext): Promise<CheckOutcome> {
@@ -196,7 +197,8 @@ async function dataVersion(ctx: RunContext): Promise<CheckOutcome> {
   if (values.size === 1 && typeof seen['GET /v1/version'] === 'string') {
     return { verdict: 'pass', summary: `Every route answers from data version ${String(seen['GET /v1/version'])}`, evidence: { notes } };
   }
-  return { verdict: 'fail', summary: 'The routes do not agree on the data version', evidence: { notes } };
+  const summary = [...values].every((v) => typeof v === 'string') ? 'The routes do not agree on the data version' : 'Not every route answered with a data version';
+  return { verdict: 'fail', summary, evidence: { notes } };
 }
 
 export const CONTRACT: readonly CheckSpec[] = [

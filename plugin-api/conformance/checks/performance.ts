@@ -140,6 +140,10 @@ function judge(m: Measurement, required: boolean, limits: Array<{ what: string; 
   const summary = `${m.requestsPerSecond} req/s, ${m.flowsPerSecond} flows/s, p50 ${m.latency.p50Ms} ms, p99 ${m.latency.p99Ms} ms at concurrency ${m.concurrency} for ${(m.durationMs / 1000).toFixed(1)} s${m.errors > 0 ? `, ${m.errors} errors` : ''}`;
   const notes = limits.map((l) => `${l.ok ? 'met' : 'missed'}: ${l.text}`);
   const errorRate = m.requests === 0 ? 1 : m.errors / m.requests;
+  if (m.requests === m.errors) {
+    const why = `Not measured: none of ${m.requests} requests succeeded`;
+    return required ? { verdict: 'fail', summary: why, evidence: { measurement: m, notes }, required } : { verdict: 'skip', summary: why, evidence: { measurement: m, notes }, required };
+  }
   if (!required) return { verdict: 'pass', summary: `${summary} (measured; no threshold given)`, evidence: { measurement: m, notes }, required: false };
   if (errorRate > MAX_ERROR_RATE) notes.push(`missed: at most ${MAX_ERROR_RATE * 100}% failed requests (${(errorRate * 100).toFixed(2)}%)`);
   const failed = limits.some((l) => !l.ok) || errorRate > MAX_ERROR_RATE;
@@ -177,7 +181,7 @@ export function createPerformanceChecks(options: Partial<LoadSettings> | undefin
     const bodies = Array.from({ length: 8 }, (_, k) => `"flows":${JSON.stringify(Array.from({ length: s.batchSize }, (_, j) => flows[(k * s.batchSize + j) % flows.length]))}}`);
     const m = await streamLoad(ctx, s, bodies);
     const min = thresholds(ctx).streamFlowsPerSecond;
-    if (typeof m === 'string') return { verdict: min !== undefined ? 'fail' : 'pass', summary: `Not measured: ${m}`, evidence: { notes: [m] }, required: min !== undefined };
+    if (typeof m === 'string') return { verdict: min !== undefined ? 'fail' : 'skip', summary: `Not measured: ${m}`, evidence: { notes: [m] }, required: min !== undefined };
     return judge(m, min !== undefined, min !== undefined ? [{ what: 'flows/s', ok: m.flowsPerSecond >= min, text: `at least ${min} flows/s (${m.flowsPerSecond})` }] : []);
   };
   return [

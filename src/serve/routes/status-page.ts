@@ -301,7 +301,7 @@ poll();
 
 const HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>m365fc status</title><style>${CSS}</style></head>
+<title>m365fc status</title><link rel="icon" href="data:,"><style>${CSS}</style></head>
 <body><main>
 <header><h1>m365-flow-classifier</h1><span id="version" class="muted"></span><span id="conn" class="muted">connecting…</span></header>
 <div id="token-box"><form id="token-form"><label>Bearer token<input name="token" type="password" autocomplete="off"></label><button type="submit">Use token</button></form></div>

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { aggregateForWorkers } from './cluster-metrics.js';
 import type { ServeConfig } from './config.js';
 import type { RunningServer } from './server.js';
 
@@ -107,6 +108,7 @@ export function runPrimary(config: ServeConfig): Promise<number> {
 
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    aggregateForWorkers();
     for (let i = 0; i < config.workers; i++) fork();
   });
 }

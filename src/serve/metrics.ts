@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClassifyResult } from '../types.js';
+import { reportToPrimary } from './cluster-metrics.js';
 import type { LiveIndex } from './live-index.js';
+import { RouteHistogram } from './route-histogram.js';
 
 /**
  * Prometheus metrics. The per-flow counters are plain typed-array slots bumped on the hot
@@ -27,7 +29,7 @@ export class ServeMetrics {
   hostCacheMisses = 0;
   hostCacheEntries = 0;
   private readonly errors = new Map<string, number>();
-  readonly requestDuration: Histogram<'method' | 'route'>;
+  readonly requestDuration: RouteHistogram;
   readonly streamMessageDuration: Histogram;
   readonly wsConnections: Gauge;
   readonly slowConsumerCloses: Counter;
@@ -81,10 +83,9 @@ export class ServeMetrics {
         this.inc(self.hostCacheMisses);
       },
     });
-    this.requestDuration = new Histogram({
+    this.requestDuration = new RouteHistogram({
       name: 'm365fc_http_request_duration_seconds',
       help: 'HTTP request duration, from request start to response end',
-      labelNames: ['method', 'route'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
@@ -109,6 +110,8 @@ export class ServeMetrics {
       help: 'The data in use (value 1), by version, instance and source',
       labelNames: ['version', 'instance', 'source'],
       registers,
+      // Under --workers N: 1 per version in use, not N.
+      aggregator: 'max',
       collect() {
         this.reset();
         const c = live.current;
@@ -120,6 +123,7 @@ export class ServeMetrics {
       name: 'm365fc_data_age_seconds',
       help: 'Seconds since the data in use was fetched from Microsoft (absent when unknown)',
       registers,
+      aggregator: 'max',
       collect() {
         this.reset();
         const age = live.ageSeconds();
@@ -130,6 +134,7 @@ export class ServeMetrics {
       name: 'm365fc_index_loaded_timestamp_seconds',
       help: 'When the index in use was published in this process (Unix seconds)',
       registers,
+      aggregator: 'min',
       collect() {
         this.reset();
         const t = live.meta ? Date.parse(live.meta.loadedAt) : NaN;
@@ -149,6 +154,7 @@ export class ServeMetrics {
       help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds, last_attempt_age_seconds); absent without an updater',
       labelNames: ['field'],
       registers,
+      aggregator: 'max',
       collect() {
         this.reset();
         const u = live.updaterStatus;
@@ -173,6 +179,11 @@ export class ServeMetrics {
         if (typeof code === 'string') this.set({ code }, 1);
       },
     });
+  }
+
+  /** Under --workers N, lets the primary aggregate this registry with the other workers'. */
+  reportToPrimary(): void {
+    reportToPrimary(this.registry);
   }
 
   /** Counts one answered flow; `r` is the engine's result. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { serviceMetrics } from './cluster-metrics.js';
 import type { ServeContext } from './context.js';
 import { responseSchema } from './openapi.js';
 import { sendError, sendJson } from './reply.js';
@@ -25,7 +26,8 @@ export function operationsRoutes(app: FastifyInstance, ctx: ServeContext): void 
 
   app.get('/metrics', { config: { auth: 'lookup', pressureHandler: notShed } }, async (_req, reply) => {
     metrics.hostCacheEntries = live.current ? (ctx.caches.of(live.current)?.size ?? 0) : 0;
-    return reply.header('content-type', metrics.contentType).send(await metrics.text());
+    const text = (await serviceMetrics()) ?? (await metrics.text());
+    return reply.header('content-type', metrics.contentType).send(text);
   });
 
   app.get('/openapi.yaml', { config: { auth: 'none' } }, (_req, reply) =>

@@ -213,7 +213,7 @@ export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Pro
     errorHandler(error, _socket, request) {
       const code = (error as { code?: string }).code;
       ctx.metrics.countError(code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'M365FC_ERR_SERVE_MESSAGE_TOO_LARGE' : 'M365FC_ERR_SERVE_BAD_MESSAGE');
-      request.log.debug({ err: error }, 'websocket client error');
+      request.log.debug({ err: error, reqId: request.id }, 'websocket client error');
     },
     // Shutdown: every client gets a close frame (1001 going away) and is cut off after the grace.
     preClose(done) {

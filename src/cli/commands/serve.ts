@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { runPrimary, runUntilSignal } from '../../serve/cluster.js';
-import { optionsHelp, resolveServeConfig, SERVE_OPTIONS } from '../../serve/config.js';
+import { optionsHelp, resolveServeConfig, SERVE_OPTIONS, type ServeConfig } from '../../serve/config.js';
 import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
 import { prepareFollower } from '../../serve/follow-upstream.js';
 import { startServer } from '../../serve/server.js';
@@ -26,6 +26,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = resolveServeConfig(expandBooleanFlags(argv, FOLLOW_OPTIONS), process.env, FOLLOW_OPTIONS);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  try {
+    return await serve(config);
+  } catch (err) {
+    // A worker's IPC channel would keep it alive after a failed start; the primary waits for its exit.
+    if (cluster.isWorker) cluster.worker?.disconnect();
+    throw err;
+  }
+}
+
+async function serve(config: ServeConfig): Promise<number> {
   // Following upstream (src/serve/follow-upstream.ts): the starting data, the updater, webhooks.
   const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
   const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow });

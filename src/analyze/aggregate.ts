@@ -83,6 +83,8 @@ interface AnswerAcc {
 }
 
 interface SiteAcc {
+  /** The Map key (a detached copy of the log's text). */
+  readonly key: string;
   readonly cat: Float64Array;
   /** [flows, bytes] per set index */
   readonly sets: Float64Array;
@@ -101,7 +103,11 @@ export class Aggregator {
    */
   private readonly answers = new Map<Classification, AnswerAcc>();
   private readonly sites = new Map<string, SiteAcc>();
-  private readonly paths = new Map<string, Float64Array>();
+  private readonly paths = new Map<string, { readonly key: string; readonly counts: Float64Array }>();
+  private lastSite = '';
+  private lastSiteAcc: SiteAcc | undefined = undefined;
+  private lastPath = '';
+  private lastPathAcc: { readonly key: string; readonly counts: Float64Array } | undefined = undefined;
   /** Hosts matched by a wildcard pattern, by the host the log names. */
   private readonly hosts: TopK<Classification>;
   private readonly others: TopK<'host' | 'ip'>;
@@ -166,19 +172,18 @@ export class Aggregator {
   }
 
   private countSite(site: string, slot: number, si: number, bytes: number): void {
-    let acc = this.sites.get(site);
+    // A log from one appliance names the same site line after line: compare before hashing.
+    let acc = site === this.lastSite ? this.lastSiteAcc : this.sites.get(site);
     if (acc === undefined) {
-      if (this.sites.size >= this.limits.sites - 1) {
-        acc = this.sites.get(OTHER_SITES);
-        if (acc === undefined) {
-          acc = { cat: new Float64Array(CAT_WORDS), sets: new Float64Array(this.sets.length * 2) };
-          this.sites.set(OTHER_SITES, acc);
-        }
-      } else {
-        acc = { cat: new Float64Array(CAT_WORDS), sets: new Float64Array(this.sets.length * 2) };
-        this.sites.set(detach(site), acc);
+      const key = this.sites.size >= this.limits.sites - 1 ? OTHER_SITES : detach(site);
+      acc = this.sites.get(key);
+      if (acc === undefined) {
+        acc = { key, cat: new Float64Array(CAT_WORDS), sets: new Float64Array(this.sets.length * 2) };
+        this.sites.set(key, acc);
       }
     }
+    this.lastSite = acc.key;
+    this.lastSiteAcc = acc;
     acc.cat[slot]!++;
     acc.cat[4 + slot]! += bytes;
     if (si >= 0) {
@@ -188,17 +193,19 @@ export class Aggregator {
   }
 
   private countPath(path: string, slot: number, bytes: number): void {
-    let acc = this.paths.get(path);
+    let acc = path === this.lastPath ? this.lastPathAcc : this.paths.get(path);
     if (acc === undefined) {
       const key = this.paths.size >= this.limits.paths - 1 ? OTHER_PATHS : detach(path);
       acc = this.paths.get(key);
       if (acc === undefined) {
-        acc = new Float64Array(CAT_WORDS);
+        acc = { key, counts: new Float64Array(CAT_WORDS) };
         this.paths.set(key, acc);
       }
     }
-    acc[slot]!++;
-    acc[4 + slot]! += bytes;
+    this.lastPath = acc.key;
+    this.lastPathAcc = acc;
+    acc.counts[slot]!++;
+    acc.counts[4 + slot]! += bytes;
   }
 
   /** Counts a line that could not be used, keeping the first few as samples. */
@@ -309,7 +316,7 @@ export class Aggregator {
     let pathBytes = 0;
     // Spellings of one value (Proxy, PROXY) are counted apart on the hot path and merged here.
     const merged = new Map<string, PathSummary>();
-    for (const [raw, acc] of this.paths) {
+    for (const [raw, { counts: acc }] of this.paths) {
       pathFlows += acc[0]!;
       pathBytes += acc[4]!;
       if (acc[0] === 0) continue;

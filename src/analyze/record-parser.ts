@@ -149,6 +149,9 @@ export function csvParser(header: string, delim: string, map: ColumnMap): Record
   const cellText = (line: string, c: number): string | undefined => {
     let s = starts[c]!;
     let e = ends[c]!;
+    if (s === e) return undefined;
+    // Nearly every cell has no blanks around it: two reads, one slice.
+    if (line.charCodeAt(s) > 32 && line.charCodeAt(e - 1) > 32) return line.slice(s, e);
     while (s < e && line.charCodeAt(s) <= 32) s++;
     while (e > s && line.charCodeAt(e - 1) <= 32) e--;
     return s === e ? undefined : line.slice(s, e);
@@ -170,25 +173,31 @@ export function csvParser(header: string, delim: string, map: ColumnMap): Record
       ends[c] = d;
       start = d + 1;
     }
-    rec.ip = ip === null ? undefined : cellText(line, ip);
-    rec.host = host === null ? undefined : cellText(line, host);
-    if (rec.ip === undefined && rec.host === undefined) return NO_TARGET;
-    let portValue: string | number | undefined;
-    if (port !== null) {
-      const v = digitsAt(line, starts[port]!, ends[port]!);
-      portValue = v >= 0 && ends[port]! > starts[port]! ? v : cellText(line, port);
-    }
+    const ipText = ip === null ? undefined : cellText(line, ip);
+    const hostText = host === null ? undefined : cellText(line, host);
+    if (ipText === undefined && hostText === undefined) return NO_TARGET;
+    rec.ip = ipText;
+    rec.host = hostText;
     let proto = 0;
     if (protocol !== null) {
       proto = protocolAt(line, starts[protocol]!, ends[protocol]!);
       // Blanks around the value: look again, trimmed.
       if (proto === PROTO_OTHER) proto = protocolOf(cellText(line, protocol));
     }
-    setProtocolPort(rec, proto, portValue);
+    rec.protocol = proto === 1 ? 'tcp' : proto === 2 ? 'udp' : undefined;
+    let portValue: string | number | undefined;
+    if (port !== null && proto !== PROTO_OTHER) {
+      const s = starts[port]!;
+      const e = ends[port]!;
+      const v = s === e ? -1 : digitsAt(line, s, e);
+      // Exporters write 0 when a flow has no port.
+      portValue = v > 0 ? v : v === 0 ? undefined : cellText(line, port);
+    }
+    rec.port = portValue;
     let bytes = 0;
     for (let i = 0; i < bytesCols.length; i++) {
       const c = bytesCols[i]!;
-      let b = digitsAt(line, starts[c]!, ends[c]!);
+      let b = starts[c] === ends[c] ? 0 : digitsAt(line, starts[c]!, ends[c]!);
       if (b < 0) b = parseBytes(cellText(line, c) ?? '');
       if (b < 0) return BAD_BYTES;
       bytes += b;

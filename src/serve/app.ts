@@ -12,6 +12,7 @@ import { JSON_TYPE, sendError, sendErrorBody } from './reply.js';
 import { classifyRoutes } from './routes-classify.js';
 import { dataRoutes } from './routes-data.js';
 import { operationsRoutes } from './routes-operations.js';
+import { exportRoutes } from './routes/export.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { streamRoutes } from './stream.js';
 
@@ -194,6 +195,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   classifyRoutes(app, ctx);
   dataRoutes(app, ctx, adminOnly);
   operationsRoutes(app, ctx);
+  exportRoutes(app, { live: ctx.live, tenant: ctx.tenant });
   statusPageRoutes(app, ctx);
   app.register(async (child) => streamRoutes(child, ctx));
   return app;

@@ -26,7 +26,8 @@ function registered(): string[] {
     const depth = m[1]!.length / 4;
     const path = (parents[depth - 1] ?? '') + m[2]!;
     parents[depth] = path;
-    if (m[3] !== undefined) for (const method of m[3].split(', ')) out.push(`${method} ${path}`);
+    // fastify writes path parameters as :name, OpenAPI as {name}
+    if (m[3] !== undefined) for (const method of m[3].split(', ')) out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
   }
   return out.sort();
 }

@@ -120,6 +120,11 @@ export async function startThinTarget(o: { snapshot: Snapshot; misbehave?: Misbe
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send('# thin target\nm365fc_up 1\n'));
   app.get('/openapi.yaml', async (_req, reply) => reply.type('application/yaml').send(api.text));
   app.get('/', async (_req, reply) => reply.type('text/html').send('<!doctype html><title>thin target</title>'));
+  app.get('/v1/export/:name', async (req, reply) =>
+    (req.params as { name: string }).name === 'list'
+      ? reply.type('text/plain').send(o.snapshot.sets.flatMap((set) => set.urls).join('\n'))
+      : reply.code(404).send(errorBody('M365FC_ERR_EXPORT_UNKNOWN')),
+  );
   app.get('/v1/stats', async () => ({
     at: new Date().toISOString(),
     uptimeSeconds: 0,

@@ -238,7 +238,11 @@ function setsSection(s: Summary): string {
       ? '<p class="empty">Every required set was seen.</p>'
       : `<p class="note">Users need these; no flow reached them. They may be blocked, not in use, or outside what the logs capture.</p>${table(['Set', 'Service area', 'Category', 'Lists', 'Examples'], unseen)}`
   }
-<h3>Sets seen</h3>${seenRows.length === 0 ? '<p class="empty">None.</p>' : table(['Set', 'Service area', 'Category', 'Required', 'Flows', 'Bytes'], seenRows, 'num')}</section>`;
+${
+    seenRows.length === 0
+      ? '<h3>Sets seen</h3><p class="empty">None.</p>'
+      : `<details id="sets-seen"><summary>Sets seen (${fmtInt(seenRows.length)})</summary>${table(['Set', 'Service area', 'Category', 'Required', 'Flows', 'Bytes'], seenRows, 'num')}</details>`
+  }</section>`;
 }
 
 function badSection(s: Summary): string {
@@ -291,6 +295,7 @@ table.num td:not(:first-child){font-variant-numeric:tabular-nums}
 .callout{border-radius:6px;padding:10px 14px;margin:8px 0 12px;font-size:14px}.callout.bad{background:#ffebe9;border:1px solid #ff8182}.callout.good{background:#dafbe1;border:1px solid #4ac26b}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}code.line{white-space:pre-wrap;word-break:break-all}
 .warn{color:#cf222e}
+details{margin-top:14px}summary{cursor:pointer;font-weight:600;font-size:15px}
 `;
 
 export function renderReport(s: Summary): string {

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../support/data.js';
 
@@ -73,13 +73,12 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /**
- * Where a test's screenshot goes: the system temp directory, or docs/img/ when
- * M365FC_DOCS_SCREENSHOTS=1 (how the README's pictures are made).
+ * Where a test's screenshot goes: the system temp directory; a picture the README shows goes to
+ * docs/img/ instead when M365FC_DOCS_SCREENSHOTS=1 (how those pictures are made).
  */
-export function screenshotPath(name: string): string {
-  const dir = process.env['M365FC_DOCS_SCREENSHOTS'] === '1' ? join(REPO_ROOT, 'docs', 'img') : join(tmpdir(), 'm365fc-screenshots');
+export function screenshotPath(name: string, options: { docs?: boolean } = {}): string {
+  const docs = options.docs === true && process.env['M365FC_DOCS_SCREENSHOTS'] === '1';
+  const dir = docs ? join(REPO_ROOT, 'docs', 'img') : join(tmpdir(), 'm365fc-screenshots');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, name);
-  mkdirSync(dirname(path), { recursive: true });
-  return path;
+  return join(dir, name);
 }

@@ -122,7 +122,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`status page in Chromium${HAVE_CHROMIUM ? '' : `
     const lost = await page.locator('#candidates tbody tr:not(.won)').allInnerTexts();
     expect(lost.length).toBeGreaterThan(0);
     expect(lost.every((r) => /host verdict|outranked|not in|lists no/.test(r))).toBe(true);
-    await page.screenshot({ path: screenshotPath('status-page.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('status-page.png', { docs: true }), fullPage: true });
     flowing = false;
     await loop;
 

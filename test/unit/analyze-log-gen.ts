@@ -39,6 +39,8 @@ export interface LogGenOptions {
   /** Share of the other flows that go to a destination never seen before (default 0.2). */
   readonly uniqueShare?: number;
   readonly sites?: readonly SiteSpec[];
+  /** Endpoint sets no flow goes to (to show required sets never seen). */
+  readonly omitSets?: readonly number[];
 }
 
 interface Dest {
@@ -46,6 +48,7 @@ interface Dest {
   readonly host: string;
   readonly port: number;
   readonly proto: 'tcp' | 'udp';
+  readonly optimize?: boolean;
 }
 
 function v4InPrefix(prng: Prng, cidr: string): string | null {
@@ -79,11 +82,11 @@ export function m365Destinations(sets: readonly EndpointSet[], prng: Prng): Dest
       if (s.tcpPorts.length === 0) continue;
       const host = url.replace(/\*/g, () => prng.word(6));
       const ip = v4.length > 0 ? (v4InPrefix(prng, prng.pick(v4)) ?? randomPublicV4(prng)) : randomPublicV4(prng);
-      out.push({ ip, host, port: portOf(prng, s.tcpPorts), proto: 'tcp' });
+      out.push({ ip, host, port: portOf(prng, s.tcpPorts), proto: 'tcp', optimize: s.category === 'Optimize' });
     }
     // Media and other address-only traffic (Teams UDP 3478-3481).
     if (s.udpPorts.length > 0 && v4.length > 0) {
-      for (let k = 0; k < 3; k++) out.push({ ip: v4InPrefix(prng, prng.pick(v4)) ?? '', host: '', port: portOf(prng, s.udpPorts), proto: 'udp' });
+      for (let k = 0; k < 3; k++) out.push({ ip: v4InPrefix(prng, prng.pick(v4)) ?? '', host: '', port: portOf(prng, s.udpPorts), proto: 'udp', optimize: s.category === 'Optimize' });
     }
   }
   return out;
@@ -126,9 +129,14 @@ export async function writeFlowLog(path: string, sets: readonly EndpointSet[], o
   const sites = options.sites ?? DEMO_SITES;
   const m365Share = options.m365Share ?? 0.55;
   const uniqueShare = options.uniqueShare ?? 0.2;
-  const m365 = prng.shuffle(m365Destinations(sets, prng));
+  const omit = new Set(options.omitSets ?? []);
+  const m365 = prng.shuffle(m365Destinations(sets.filter((x) => !omit.has(x.id)), prng));
   const others = otherDestinations(prng);
   const pickM365 = zipf(m365.length);
+  // Exchange, SharePoint and Teams carry most of the bytes of a real tenant: half the Microsoft 365
+  // flows go to the few Optimize destinations.
+  const optimize = m365.filter((d) => d.optimize === true);
+  const pickOptimize = zipf(Math.max(1, optimize.length));
   const pickOther = zipf(others.length);
   const siteCum: number[] = [];
   let siteAcc = 0;
@@ -147,7 +155,7 @@ export async function writeFlowLog(path: string, sets: readonly EndpointSet[], o
     while (siteCum[si]! < x) si++;
     const site = sites[si]!;
     let d: Dest;
-    if (prng.chance(m365Share)) d = m365[pickM365(prng)]!;
+    if (prng.chance(m365Share)) d = optimize.length > 0 && prng.chance(0.5) ? optimize[pickOptimize(prng)]! : m365[pickM365(prng)]!;
     else if (prng.chance(uniqueShare)) d = { ip: randomPublicV4(prng), host: `h${(unique++).toString(36)}.tail.example.net`, port: 443, proto: 'tcp' };
     else d = others[pickOther(prng)]!;
     const bytes = Math.floor(300 * Math.exp(prng.next() * 9));

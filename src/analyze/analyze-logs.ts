@@ -131,8 +131,8 @@ export async function analyzeLogs(inputs: readonly LogInput[], options: AnalyzeO
     s.badLines = agg.badLines - badBefore;
     if (parser !== null) s.fields = (parser as RecordParser).fields();
     if (s.fields.bytes) agg.hasBytes = true;
-    bytesBefore += opened.bytesRead();
     report(input === inputs[inputs.length - 1]);
+    bytesBefore += opened.bytesRead();
   }
   const now = options.now ?? Date.now;
   // Spelled out so that summary.json reads top-down: what, when, from which data and logs, then counts.

@@ -158,6 +158,22 @@ describe('analyze: a log with known contents', () => {
   });
 });
 
+describe('analyze: progress', () => {
+  it('reports bytes read against the total of all inputs, ending exactly at it', async () => {
+    const text = `${CSV_HEADER}\n${goodLines('csv').join('\n')}\n`.repeat(100);
+    const a = file('p1.csv', text);
+    const b = file('p2.csv.gz', gzipSync(text));
+    const seen: Array<{ bytesRead: number; bytesTotal: number | null; lines: number; done: boolean }> = [];
+    await analyzeLogs([a, b], { classifier, progressEvery: 500, onProgress: (p) => seen.push(p) });
+    const total = a.size! + b.size!;
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.every((p) => p.bytesTotal === total && p.bytesRead <= total)).toBe(true);
+    expect(seen.filter((p) => p.done)).toHaveLength(1);
+    expect(seen[seen.length - 1]).toMatchObject({ done: true, bytesRead: total, lines: 2 * 100 * 42 });
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.bytesRead).toBeGreaterThanOrEqual(seen[i - 1]!.bytesRead);
+  });
+});
+
 describe('analyze: reading what appliances write', () => {
   it('--map names columns it would not guess; several byte columns are summed', async () => {
     const header = 'Branch;Destination Address;Dest Port;Transport;TLS Server Name;Sent;Received;Egress';

@@ -4,8 +4,12 @@
  * does) and splits them on commas. Target: analyze at least 50% of the baseline. Also reports
  * the peak memory (max RSS) of each, every measurement in a child process of its own.
  *
+ * Best of 3 runs (2 at 1 GB), interleaved; records/s by wall time and by CPU time. The target is
+ * checked on CPU time: on a shared machine wall time also measures the neighbours.
+ *
  * The log is generated to /tmp (seeded, so the same on every run) and deleted afterwards.
- * Default size 150 MB (about 1.4 M lines, under a minute in all); `--size 1g` for the 1 GB figure.
+ * Default size 150 MB (about 1.5 M lines, under a minute in all); `--size 1g` for the 1 GB figure
+ * (about 1.5 minutes).
  *
  * Run: npm run build && node dist/bench/analyze/throughput.bench.js [--size 150m|1g] [--runs N] [--no-gzip]
  */

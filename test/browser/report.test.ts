@@ -19,6 +19,7 @@ import { HAVE_CHROMIUM, launchChromium, screenshotPath, SKIP_REASON, warnIfNoChr
 warnIfNoChromium();
 
 const dir = mkdtempSync(join(tmpdir(), 'm365fc-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let browser: Browser;
 
 async function writeReport(name: string, logText: string): Promise<string> {
@@ -36,7 +37,6 @@ describe.skipIf(!HAVE_CHROMIUM)(`report.html in Chromium${HAVE_CHROMIUM ? '' : `
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the headline figures, the charts, the unseen required sets and the bad lines', async () => {

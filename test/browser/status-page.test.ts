@@ -4,10 +4,9 @@
  * classify form answering with its explanation, the token prompt, and no CSP violation or script
  * error. With M365FC_DOCS_SCREENSHOTS=1 the README's picture goes to docs/img/status-page.png.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/serve/server.js';
@@ -136,7 +135,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`status page in Chromium${HAVE_CHROMIUM ? '' : `
   }, 90_000);
 
   it('asks for a token when the server needs one, then shows the data', async () => {
-    const tokenFile = join(mkdtempSync(join(tmpdir(), 'm365fc-token-')), 'tokens');
+    const tokenDir = mkdtempSync(join(tmpdir(), 'm365fc-token-'));
+    const tokenFile = join(tokenDir, 'tokens');
     writeFileSync(tokenFile, 'status-page-secret-0123\n');
     // The browser keeps its connections open: do not wait the default 10 s for them at close.
     const locked = await startTestServer(['--token-file', tokenFile, '--shutdown-timeout-ms', '200']);
@@ -152,6 +152,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`status page in Chromium${HAVE_CHROMIUM ? '' : `
       await page.close();
     } finally {
       await locked.close();
+      rmSync(tokenDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

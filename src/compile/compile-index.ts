@@ -120,8 +120,8 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
       hostPairs.push({ set, pattern, key: { specificity: hostSpecificity(pattern), category, setId: s.id, text: pattern } });
     }
     for (const prefix of s.ips) {
-      const p = prefixWords(prefix);
-      ipPairs.push({ set, prefix, ...p, key: { specificity: p.length, category, setId: s.id, text: '' } });
+      const { family, length, words } = prefixWords(prefix);
+      ipPairs.push({ set, prefix, family, length, words, key: { specificity: length, category, setId: s.id, text: '' } });
     }
   });
   const cmp = compareRank(precedence);

@@ -75,24 +75,23 @@ class TrieBuilder {
   nodes = new Int32Array(256 * 64);
   chunkCount = 0;
   tails: Tail[] = [];
+  /** Candidate lists in insertion order (sorted when the trie is finished). */
   lists: number[][] = [[]];
-  listIds = new Map<string, number>([['', 0]]);
-  /** memo of (list id, pair) → list id with the pair added; key listId * 2^24 + pair */
+  /**
+   * (list id, pair) → id of the list with the pair added; key listId * 2^24 + pair. Prefixes are
+   * inserted in one fixed order, so a set of pairs is always reached by the same path and this
+   * memo alone keeps every list unique.
+   */
   extended = new Map<number, number>();
 
   addToList(listId: number, pair: number): number {
     const memoKey = listId * 0x1000000 + pair;
-    const hit = this.extended.get(memoKey);
-    if (hit !== undefined) return hit;
-    const list = [...this.lists[listId]!, pair].sort((a, b) => a - b);
-    const key = list.join(',');
-    let id = this.listIds.get(key);
+    let id = this.extended.get(memoKey);
     if (id === undefined) {
       id = this.lists.length;
-      this.lists.push(list);
-      this.listIds.set(key, id);
+      this.lists.push([...this.lists[listId]!, pair]);
+      this.extended.set(memoKey, id);
     }
-    this.extended.set(memoKey, id);
     return id;
   }
 
@@ -199,6 +198,7 @@ export function buildPrefixTrie(prefixes: readonly TriePrefix[], ports: PortTabl
   const listStart = new Int32Array(b.lists.length + 1);
   let total = 0;
   b.lists.forEach((l, i) => {
+    l.sort((x, y) => x - y);
     listStart[i] = total;
     total += l.length;
   });
@@ -208,8 +208,7 @@ export function buildPrefixTrie(prefixes: readonly TriePrefix[], ports: PortTabl
   const listBest = new Int32Array(b.lists.length * columns).fill(-1);
   const open = new Uint32Array(words);
   b.lists.forEach((l, i) => {
-    // the lists are already sorted ascending, which is best first: each column takes the first
-    // pair whose set lists it
+    // ascending is best first: each column takes the first pair whose set lists it
     listPairs.set(l, listStart[i]!);
     open.fill(0xffffffff);
     for (const pair of l) {

@@ -21,6 +21,36 @@ function endpointsOf(c: Classifier): string {
   return text;
 }
 
+/** The data in use, as /v1/version and the status page tell it; null until data is loaded. */
+export interface DataInUse {
+  version: string;
+  instance: string;
+  source: string;
+  fetchedAt: string | null;
+  loadedAt: string;
+  ageSeconds: number | null;
+  precedence: string;
+  tenant: string | null;
+  sets: number;
+}
+
+export function dataInUse(ctx: ServeContext): DataInUse | null {
+  const c = ctx.live.current;
+  const m = ctx.live.meta;
+  if (c === null || m === null) return null;
+  return {
+    version: c.version,
+    instance: m.instance,
+    source: m.source,
+    fetchedAt: m.fetchedAt,
+    loadedAt: m.loadedAt,
+    ageSeconds: ctx.live.ageSeconds(),
+    precedence: c.precedence,
+    tenant: ctx.tenant,
+    sets: c.snapshot.sets.length,
+  };
+}
+
 function response200(ctx: ServeContext, path: string, method: 'get' | 'post'): { response: Record<string, unknown> } {
   const schema = responseSchema(ctx.api, path, method, '200');
   if (schema === null) throw new Error(`openapi.yaml: ${method.toUpperCase()} ${path} has no 200 JSON schema`);
@@ -31,19 +61,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ServeContext, adminOnly: A
   const { live } = ctx;
 
   app.get('/v1/version', { schema: response200(ctx, '/v1/version', 'get'), config: { auth: 'lookup' } }, (_req, reply) => {
-    const c = live.current;
-    const m = live.meta;
-    if (c === null || m === null) return sendError(reply, 'M365FC_ERR_SERVE_NOT_READY');
+    const data = dataInUse(ctx);
+    if (data === null) return sendError(reply, 'M365FC_ERR_SERVE_NOT_READY');
     return reply.send({
-      version: c.version,
-      instance: m.instance,
-      source: m.source,
-      fetchedAt: m.fetchedAt,
-      loadedAt: m.loadedAt,
-      ageSeconds: live.ageSeconds(),
-      precedence: c.precedence,
-      tenant: ctx.tenant,
-      sets: c.snapshot.sets.length,
+      ...data,
       updater: live.updaterStatus,
     });
   });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from '../context.js';
 import type { ChangeRecord } from '../live-index.js';
 import { sendJson } from '../reply.js';
+import { dataInUse, type DataInUse } from '../routes-data.js';
 
 /**
  * GET / — the status page: the data in use (version, age, source), the updater's last attempts,
@@ -25,17 +26,7 @@ const RECENT_CHANGES = 10;
 export interface StatsBody {
   at: string;
   uptimeSeconds: number;
-  data: {
-    version: string;
-    instance: string;
-    source: string;
-    fetchedAt: string | null;
-    loadedAt: string;
-    ageSeconds: number | null;
-    sets: number;
-    precedence: string;
-    tenant: string | null;
-  } | null;
+  data: DataInUse | null;
   lookups: Record<Outcome, number>;
   updater: unknown;
   recentChanges: ChangeRecord[];
@@ -54,25 +45,10 @@ async function lookupCounts(ctx: ServeContext): Promise<Record<Outcome, number>>
 
 export async function statsBody(ctx: ServeContext): Promise<StatsBody> {
   const { live } = ctx;
-  const c = live.current;
-  const m = live.meta;
   return {
     at: new Date(ctx.now()).toISOString(),
     uptimeSeconds: Math.round(process.uptime()),
-    data:
-      c !== null && m !== null
-        ? {
-            version: c.version,
-            instance: m.instance,
-            source: m.source,
-            fetchedAt: m.fetchedAt,
-            loadedAt: m.loadedAt,
-            ageSeconds: live.ageSeconds(),
-            sets: c.snapshot.sets.length,
-            precedence: c.precedence,
-            tenant: ctx.tenant,
-          }
-        : null,
+    data: dataInUse(ctx),
     lookups: await lookupCounts(ctx),
     updater: live.updaterStatus,
     recentChanges: (live.changes ?? []).slice(-RECENT_CHANGES).reverse(),

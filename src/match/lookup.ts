@@ -7,6 +7,7 @@ import type { CompiledIndex } from '../compile/compile-index.js';
 import { FNV_OFFSET, FNV_PRIME, type KeyEntry, type KeyTable, type SuffixItem } from '../compile/host-matcher.js';
 import type { PortTable } from '../compile/port-table.js';
 import { TAIL, type PrefixTrie } from '../compile/prefix-trie.js';
+import { HOST_DOTS } from './normalize-host.js';
 
 export const PROTO_NONE = 0;
 export const PROTO_TCP = 1;
@@ -92,7 +93,10 @@ function probe(t: KeyTable, h: number, host: string, from: number, length: numbe
   return undefined;
 }
 
-/** The best eligible host pair for a normalized host, or -1. */
+/**
+ * The best eligible host pair for a host, or -1. `host` must be what the last normalizeHost call
+ * returned: its dots and suffix hashes are read from HOST_DOTS instead of walking the host again.
+ */
 export function bestHostPair(ix: CompiledIndex, host: string, column: number): number {
   const m = ix.hosts;
   let best = -1;
@@ -103,19 +107,16 @@ export function bestHostPair(ix: CompiledIndex, host: string, column: number): n
     if (best >= 0 && ix.precedence === 'specific-first') return best;
   }
   const n = host.length;
-  // suffix walk: one probe per dot, hashing the host backwards from its end
-  let h = FNV_OFFSET;
-  let firstDot = -1;
-  for (let i = n - 1; i >= 0; i--) {
-    const c = host.charCodeAt(i);
-    h = Math.imul(h ^ c, FNV_PRIME);
-    if (c !== 46) continue;
-    firstDot = i;
-    const entry = probe(m.suffixes, h, host, i, n - i);
+  const { count, at, hash } = HOST_DOTS;
+  // one probe of the suffix table per dot, from the last dot to the first
+  for (let k = 0; k < count; k++) {
+    const i = at[k]!;
+    const entry = probe(m.suffixes, hash[k]!, host, i, n - i);
     if (entry !== undefined) best = bestOfItems(ix, entry.items, host, i, column, best);
   }
-  if (firstDot >= 0 && m.heads.entries.length !== 0) {
-    h = FNV_OFFSET;
+  if (count > 0 && m.heads.entries.length !== 0) {
+    const firstDot = at[count - 1]!;
+    let h = FNV_OFFSET;
     for (let i = 0; i <= firstDot; i++) h = Math.imul(h ^ host.charCodeAt(i), FNV_PRIME);
     const entry = probe(m.heads, h, host, 0, firstDot + 1);
     if (entry !== undefined) best = bestOfItems(ix, entry.items, host, 0, column, best);

@@ -9,12 +9,12 @@ import type { LiveIndex } from './live-index.js';
 import { ServeMetrics } from './metrics.js';
 import { loadOpenApi, type OpenApiDocument } from './openapi.js';
 import { JSON_TYPE, sendError, sendErrorBody } from './reply.js';
-import { classifyRoutes } from './routes-classify.js';
-import { dataRoutes } from './routes-data.js';
-import { operationsRoutes } from './routes-operations.js';
+import { classifyRoutes } from './routes/classify.js';
+import { dataRoutes } from './routes/data.js';
+import { operationsRoutes } from './routes/operations.js';
 import { exportRoutes } from './routes/export.js';
 import { statusPageRoutes } from './routes/status-page.js';
-import { streamRoutes } from './stream.js';
+import { streamRoutes } from './routes/stream.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

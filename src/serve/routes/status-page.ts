@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from '../context.js';
 import type { ChangeRecord } from '../live-index.js';
 import { sendJson } from '../reply.js';
-import { dataInUse, type DataInUse } from '../routes-data.js';
+import { dataInUse, type DataInUse } from './data.js';
 
 /**
  * GET / — the status page: the data in use (version, age, source), the updater's last attempts,

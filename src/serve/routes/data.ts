@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Classifier } from '../index.js';
-import type { ServeContext } from './context.js';
-import { querySchema, responseSchema } from './openapi.js';
-import { sendError, sendJson } from './reply.js';
+import type { Classifier } from '../../index.js';
+import type { ServeContext } from '../context.js';
+import { querySchema, responseSchema } from '../openapi.js';
+import { sendError, sendJson } from '../reply.js';
 
 /** GET /v1/version, /v1/endpoints, /v1/changes and POST /v1/admin/refresh. */
 

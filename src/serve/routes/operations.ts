@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { serviceMetrics } from './cluster-metrics.js';
-import type { ServeContext } from './context.js';
-import { responseSchema } from './openapi.js';
-import { sendError, sendJson } from './reply.js';
+import { serviceMetrics } from '../cluster-metrics.js';
+import type { ServeContext } from '../context.js';
+import { responseSchema } from '../openapi.js';
+import { sendError, sendJson } from '../reply.js';
 
 /** GET /healthz, /readyz, /metrics, /openapi.yaml. */
 

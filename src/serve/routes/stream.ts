@@ -2,13 +2,13 @@ import websocket from '@fastify/websocket';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { ErrorCode } from '../errors.js';
-import { errorBody } from './error-body.js';
-import type { ServeContext } from './context.js';
-import type { SwapEvent } from './live-index.js';
-import { ROUTE_STREAM } from './metrics.js';
-import { componentSchema, isObject, withoutItems } from './openapi.js';
-import { answerFlows } from './result-json.js';
+import type { ErrorCode } from '../../errors.js';
+import { errorBody } from '../error-body.js';
+import type { ServeContext } from '../context.js';
+import type { SwapEvent } from '../live-index.js';
+import { ROUTE_STREAM } from '../metrics.js';
+import { componentSchema, isObject, withoutItems } from '../openapi.js';
+import { answerFlows } from '../result-json.js';
 
 /**
  * WebSocket /v1/stream. Each client message gets exactly one answer, in order. A client that

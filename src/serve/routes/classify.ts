@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Flow, FlowError } from '../types.js';
-import { isFlowError } from '../types.js';
-import type { ServeContext } from './context.js';
-import { errorBody, isErrorCode } from './error-body.js';
-import { classifyCached } from './host-cache.js';
-import { ROUTE_GET, ROUTE_POST } from './metrics.js';
-import { bodySchema, querySchema, withoutItems } from './openapi.js';
-import { sendError, sendErrorBody, sendJson } from './reply.js';
-import { answerFlows, resultBytes } from './result-json.js';
+import type { Flow, FlowError } from '../../types.js';
+import { isFlowError } from '../../types.js';
+import type { ServeContext } from '../context.js';
+import { errorBody, isErrorCode } from '../error-body.js';
+import { classifyCached } from '../host-cache.js';
+import { ROUTE_GET, ROUTE_POST } from '../metrics.js';
+import { bodySchema, querySchema, withoutItems } from '../openapi.js';
+import { sendError, sendErrorBody, sendJson } from '../reply.js';
+import { answerFlows, resultBytes } from '../result-json.js';
 
 /** GET and POST /v1/classify. */
 

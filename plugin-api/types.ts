@@ -319,6 +319,12 @@ export interface StreamVersionEvent {
   source: Source;
   fetchedAt: string | null;
   loadedAt: string;
+  /**
+   * What changed, when the server knows it (the record `GET /v1/changes` keeps: sets and
+   * prefixes and hosts added and removed, coverage lost); null when the data was
+   * replaced without a known predecessor.
+   */
+  change?: ChangeRecord | null;
 }
 
 export interface StreamError {

@@ -20,7 +20,7 @@ import { WebhookSender, type WebhookReport } from './webhooks.js';
  * last), publishes every accepted version into the LiveIndex, keeps the change history for
  * /v1/changes, serves POST /v1/admin/refresh, feeds /v1/version, /readyz and /metrics with the
  * updater's status, logs, and sends change events to webhooks. WebSocket subscribers get the
- * LiveIndex's 'swap' event, which carries the diff.
+ * LiveIndex's 'swap' event, which carries the change record.
  *
  * Several processes sharing a state dir (`--workers N`, or two services) poll once between
  * them: the holder of the state dir's lock polls; the others watch last-known-good.json and
@@ -198,8 +198,10 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
     random: deps.random,
     publish: (u) => {
       // Built off to the side by the updater; this is the one reference swap.
-      const swap = live.publish(u.index, { source: 'live', fetchedAt: u.snapshot.fetchedAt }, u.diff);
-      remember(historyRecord(u, swap.meta.loadedAt));
+      const loadedAt = new Date(timers.now()).toISOString();
+      const record = historyRecord(u, loadedAt);
+      live.publish(u.index, { source: 'live', fetchedAt: u.snapshot.fetchedAt, loadedAt }, record);
+      remember(record);
     },
   });
   function remember(record: ChangeRecord): void {
@@ -232,8 +234,10 @@ export async function prepareFollower(input: FollowInput, deps: FollowDeps = {})
     }
     updater.adopt(data, status?.ok ? status.value : null);
     if (data) {
-      const swap = live.publish(data.index, { source: 'cache', fetchedAt: data.snapshot.fetchedAt });
-      remember(adoptedRecord(cur, data.snapshot, swap.meta.loadedAt));
+      const loadedAt = new Date(timers.now()).toISOString();
+      const record = adoptedRecord(cur, data.snapshot, loadedAt);
+      live.publish(data.index, { source: 'cache', fetchedAt: data.snapshot.fetchedAt, loadedAt }, record);
+      remember(record);
       log.info({ version: data.snapshot.version, previousVersion: cur.version }, 'data updated by the process that polls');
     }
   };

@@ -58,7 +58,8 @@ export interface SwapEvent {
   readonly previousMeta: IndexMeta | null;
   readonly current: Classifier;
   readonly meta: IndexMeta;
-  readonly diff?: unknown;
+  /** What changed, when the updater knows (the record it also keeps for /v1/changes). */
+  readonly change?: ChangeRecord | undefined;
 }
 
 export interface LiveIndexEvents {
@@ -84,7 +85,7 @@ export class LiveIndex extends EventEmitter<LiveIndexEvents> {
   }
 
   /** Makes `classifier` the one answering from now on and tells the listeners. */
-  publish(classifier: Classifier, meta: PublishMeta, diff?: unknown): SwapEvent {
+  publish(classifier: Classifier, meta: PublishMeta, change?: ChangeRecord): SwapEvent {
     const full: IndexMeta = {
       source: meta.source,
       fetchedAt: meta.fetchedAt !== undefined ? meta.fetchedAt : classifier.snapshot.fetchedAt,
@@ -96,7 +97,7 @@ export class LiveIndex extends EventEmitter<LiveIndexEvents> {
       previousMeta: this.meta,
       current: classifier,
       meta: full,
-      ...(diff !== undefined ? { diff } : {}),
+      ...(change !== undefined ? { change } : {}),
     };
     // No await between the two assignments: no request can see one without the other.
     this.meta = full;

@@ -166,6 +166,11 @@ describe('a running service following upstream', () => {
     await call(pool as Pool, 'POST', '/v1/admin/refresh', admin);
     const event = (await ws.next()) as Record<string, unknown>;
     expect(event).toMatchObject({ event: 'version', version: '2019102800', previousVersion: '2019010700', source: 'live', instance: 'Worldwide' });
+    // the change itself, as /v1/changes keeps it (2019-01 → 2019-11: sets 145-147 added, 4, 7, 25 removed)
+    const change = event['change'] as { version: string; previousVersion: string; totals: { setsAdded: number; setsRemoved: number } };
+    expect(change).toMatchObject({ version: '2019102800', previousVersion: '2019010700', totals: { setsAdded: 3, setsRemoved: 3 } });
+    const history = (await call(pool as Pool, 'GET', '/v1/changes')).body as { changes: unknown[] };
+    expect(history.changes.at(-1)).toEqual(change);
     await ws.close();
   });
 

@@ -185,6 +185,7 @@ function versionEvent(e: SwapEvent): string {
     source: e.meta.source,
     fetchedAt: e.meta.fetchedAt,
     loadedAt: e.meta.loadedAt,
+    change: e.change ?? null,
   });
 }
 

@@ -12,6 +12,7 @@ import { JSON_TYPE, sendError, sendErrorBody } from './reply.js';
 import { classifyRoutes } from './routes/classify.js';
 import { dataRoutes } from './routes/data.js';
 import { operationsRoutes } from './routes/operations.js';
+import type { PluginRegistry } from '../../plugin-api/plugin.js';
 import { exportRoutes } from './routes/export.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { streamRoutes } from './routes/stream.js';
@@ -38,6 +39,8 @@ export interface BuildAppOptions {
   readonly hostCacheSize?: number;
   /** The tenant name the classifier was built with, shown by /v1/version. */
   readonly tenant?: string | null;
+  /** The exporters /v1/export serves; defaults to the built-in ones. */
+  readonly exporters?: PluginRegistry;
   readonly logger?: FastifyServerOptions['logger'];
   /** @fastify/under-pressure thresholds; false turns overload protection off. */
   readonly underPressure?: FastifyUnderPressureOptions | false;
@@ -195,7 +198,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   classifyRoutes(app, ctx);
   dataRoutes(app, ctx, adminOnly);
   operationsRoutes(app, ctx);
-  exportRoutes(app, { live: ctx.live, tenant: ctx.tenant });
+  exportRoutes(app, { live: ctx.live, tenant: ctx.tenant, ...(options.exporters ? { registry: options.exporters } : {}) });
   statusPageRoutes(app, ctx);
   app.register(async (child) => streamRoutes(child, ctx));
   return app;

@@ -38,6 +38,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'workers', flag: 'workers', env: 'M365FC_WORKERS', kind: 'integer', min: 1, max: 256, default: 1, help: 'processes sharing the port (node:cluster)' },
   { key: 'precedence', flag: 'precedence', env: 'M365FC_PRECEDENCE', kind: 'enum', values: ['specific-first', 'category-first'], default: 'specific-first', help: 'which matching set wins' },
   { key: 'tenant', flag: 'tenant', env: 'M365FC_TENANT', kind: 'string', default: null, help: 'tenant name for SharePoint and autodiscover patterns' },
+  { key: 'plugins', flag: 'plugins', env: 'M365FC_PLUGINS', kind: 'string', default: null, help: 'exporter plugin modules for /v1/export, comma-separated paths' },
   { key: 'tokenFile', flag: 'token-file', env: 'M365FC_TOKEN_FILE', kind: 'string', default: null, help: 'bearer tokens for lookups, one per line (default: lookups are open)' },
   { key: 'adminTokenFile', flag: 'admin-token-file', env: 'M365FC_ADMIN_TOKEN_FILE', kind: 'string', default: null, help: 'bearer tokens for admin routes (default: admin routes disabled)' },
   { key: 'logLevel', flag: 'log-level', env: 'M365FC_LOG_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level (JSON logs on stdout)' },
@@ -61,6 +62,8 @@ export interface ServeConfig {
   readonly workers: number;
   readonly precedence: Precedence;
   readonly tenant: string | null;
+  /** Exporter plugin modules served by /v1/export beside the built-in exporters. */
+  readonly plugins: readonly string[];
   readonly tokenFile: string | null;
   readonly adminTokenFile: string | null;
   readonly logLevel: LogLevel;
@@ -179,6 +182,7 @@ export function resolveServeConfig(
     workers: int('workers'),
     precedence: v['precedence'] as Precedence,
     tenant: str('tenant'),
+    plugins: (str('plugins') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''),
     tokenFile: str('tokenFile'),
     adminTokenFile: str('adminTokenFile'),
     logLevel: v['logLevel'] as LogLevel,

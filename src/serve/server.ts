@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createClassifier } from '../index.js';
 import { loadBootstrapSnapshot } from '../ingest/bootstrap.js';
 import { readDataFile } from '../ingest/snapshot-file.js';
+import type { PluginRegistry } from '../../plugin-api/plugin.js';
+import { createExportRegistry } from '../export/builtins.js';
 import { buildApp } from './app.js';
 import { readTokenFile } from './auth.js';
 import type { ServeConfig } from './config.js';
@@ -63,8 +65,14 @@ export async function startServer(config: ServeConfig, deps: StartDeps = {}): Pr
           ...(config.maxEventLoopDelayMs > 0 ? { maxEventLoopDelay: config.maxEventLoopDelayMs } : {}),
           ...(config.maxHeapBytes > 0 ? { maxHeapUsedBytes: config.maxHeapBytes } : {}),
         });
+  let exporters: PluginRegistry | undefined;
+  if (config.plugins.length > 0) {
+    exporters = createExportRegistry();
+    for (const path of config.plugins) await exporters.load(path);
+  }
   const app = buildApp({
     liveIndex,
+    ...(exporters ? { exporters } : {}),
     tokens,
     adminTokens,
     limits: config.limits,

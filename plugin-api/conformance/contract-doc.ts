@@ -95,6 +95,13 @@ export class ContractDoc {
     return out;
   }
 
+  /** True when the operation is marked `x-m365fc-optional`: an implementation may leave it out. */
+  isOptional(method: string, path: string): boolean {
+    const item = (this.doc['paths'] as Json)[path];
+    const op = isObject(item) ? item[method.toLowerCase()] : undefined;
+    return isObject(op) && op['x-m365fc-optional'] === true;
+  }
+
   /**
    * The declared path a concrete path answers to (`/v1/export/pac` → `/v1/export/{name}`), or
    * null. Exact paths win over templates.

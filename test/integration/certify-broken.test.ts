@@ -43,6 +43,13 @@ describe('a correct thin target (the control)', () => {
     expect(failed(r)).toEqual([]);
     expect(r.summary.ok).toBe(true);
   });
+
+  it('passes every check without the optional operations, and says they were not served', async () => {
+    const r = await certify('core-only');
+    expect(failed(r)).toEqual([]);
+    const routes = r.checks.find((c) => c.id === 'contract.routes');
+    expect(JSON.stringify(routes?.evidence)).toContain('GET /v1/export/{name} is optional and not served (404)');
+  });
 });
 
 describe.each(CASES)('a target with fault "$misbehave"', ({ misbehave, fails }) => {

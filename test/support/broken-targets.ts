@@ -24,7 +24,9 @@ export type Misbehaviour =
   /** Bad input gets 500 instead of a coded 4xx. */
   | '500-on-bad-input'
   /** Answers lack the required `version` field (off the contract, right otherwise). */
-  | 'no-version';
+  | 'no-version'
+  /** Correct, but serves none of the operations marked x-m365fc-optional (a vendor's minimal implementation). */
+  | 'core-only';
 
 export interface ThinTarget {
   readonly url: string;
@@ -109,30 +111,32 @@ export async function startThinTarget(o: { snapshot: Snapshot; misbehave?: Misbe
   });
   app.get('/v1/version', async () => ({ ...versionInfo(), ageSeconds: null }));
   app.get('/v1/endpoints', async () => ({ version: classifier.version, instance: o.snapshot.instance, fetchedAt: o.snapshot.fetchedAt, sets: o.snapshot.sets }));
-  app.get('/v1/changes', { schema: { querystring: querySchema(api, '/v1/changes', 'get') } }, async (req) => ({
-    version: classifier.version,
-    since: (req.query as { since?: string }).since ?? null,
-    changes: [],
-  }));
-  app.post('/v1/admin/refresh', async (_req, reply) => reply.code(403).send(errorBody('M365FC_ERR_SERVE_FORBIDDEN')));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ready', version: classifier.version, source: o.source ?? 'file' }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send('# thin target\nm365fc_up 1\n'));
   app.get('/openapi.yaml', async (_req, reply) => reply.type('application/yaml').send(api.text));
-  app.get('/', async (_req, reply) => reply.type('text/html').send('<!doctype html><title>thin target</title>'));
-  app.get('/v1/export/:name', async (req, reply) =>
-    (req.params as { name: string }).name === 'list'
-      ? reply.type('text/plain').send(o.snapshot.sets.flatMap((set) => set.urls).join('\n'))
-      : reply.code(404).send(errorBody('M365FC_ERR_EXPORT_UNKNOWN')),
-  );
-  app.get('/v1/stats', async () => ({
-    at: new Date().toISOString(),
-    uptimeSeconds: 0,
-    data: { ...versionInfo(), ageSeconds: null },
-    lookups: { Optimize: 0, Allow: 0, Default: 0, none: 0, error: 0 },
-    updater: null,
-    recentChanges: [],
-  }));
+  if (o.misbehave !== 'core-only') {
+    app.get('/v1/changes', { schema: { querystring: querySchema(api, '/v1/changes', 'get') } }, async (req) => ({
+      version: classifier.version,
+      since: (req.query as { since?: string }).since ?? null,
+      changes: [],
+    }));
+    app.post('/v1/admin/refresh', async (_req, reply) => reply.code(403).send(errorBody('M365FC_ERR_SERVE_FORBIDDEN')));
+    app.get('/', async (_req, reply) => reply.type('text/html').send('<!doctype html><title>thin target</title>'));
+    app.get('/v1/export/:name', async (req, reply) =>
+      (req.params as { name: string }).name === 'list'
+        ? reply.type('text/plain').send(o.snapshot.sets.flatMap((set) => set.urls).join('\n'))
+        : reply.code(404).send(errorBody('M365FC_ERR_EXPORT_UNKNOWN')),
+    );
+    app.get('/v1/stats', async () => ({
+      at: new Date().toISOString(),
+      uptimeSeconds: 0,
+      data: { ...versionInfo(), ageSeconds: null },
+      lookups: { Optimize: 0, Allow: 0, Default: 0, none: 0, error: 0 },
+      updater: null,
+      recentChanges: [],
+    }));
+  }
 
   app.get('/v1/stream', { websocket: true }, (socket) => {
     let subscribed: string[] = [];

@@ -76,31 +76,16 @@ export function notM365(version: string): Classification {
   });
 }
 
-interface HostPair {
+// A pair is its own rank key: one object per pair keeps the build's garbage down.
+interface HostPair extends RankKey {
   readonly set: number;
   readonly pattern: string;
-  readonly key: RankKey;
 }
-interface IpPair {
+interface IpPair extends RankKey {
   readonly set: number;
   readonly prefix: string;
   readonly family: 4 | 6;
-  readonly length: number;
   readonly words: Uint32Array;
-  readonly key: RankKey;
-}
-
-function prefixWords(prefix: string): { family: 4 | 6; length: number; words: Uint32Array } {
-  const slash = prefix.indexOf('/');
-  const addr = prefix.slice(0, slash);
-  const length = Number(prefix.slice(slash + 1));
-  const words = new Uint32Array(4);
-  if (addr.includes(':')) {
-    parseIPv6(addr, words);
-    return { family: 6, length, words };
-  }
-  words[0] = parseIPv4(addr);
-  return { family: 4, length, words };
 }
 
 /** Builds the index from a validated snapshot. Pays everything here so the lookup never has to. */
@@ -117,16 +102,21 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
     const category = CATEGORY_RANK[s.category];
     const patterns = new Set(s.urls.map((u) => applyTenant(u, tenant)));
     for (const pattern of patterns) {
-      hostPairs.push({ set, pattern, key: { specificity: hostSpecificity(pattern), category, setId: s.id, text: pattern } });
+      hostPairs.push({ set, pattern, specificity: hostSpecificity(pattern), category, setId: s.id, text: pattern });
     }
     for (const prefix of s.ips) {
-      const { family, length, words } = prefixWords(prefix);
-      ipPairs.push({ set, prefix, family, length, words, key: { specificity: length, category, setId: s.id, text: '' } });
+      const slash = prefix.indexOf('/');
+      const addr = prefix.slice(0, slash);
+      const words = new Uint32Array(4);
+      const family = addr.includes(':') ? 6 : 4;
+      if (family === 6) parseIPv6(addr, words);
+      else words[0] = parseIPv4(addr);
+      ipPairs.push({ set, prefix, family, words, specificity: Number(prefix.slice(slash + 1)), category, setId: s.id, text: '' });
     }
   });
   const cmp = compareRank(precedence);
-  hostPairs.sort((a, b) => cmp(a.key, b.key));
-  ipPairs.sort((a, b) => cmp(a.key, b.key));
+  hostPairs.sort(cmp);
+  ipPairs.sort(cmp);
 
   const pairsByPattern = new Map<string, number[]>();
   hostPairs.forEach((p, id) => {
@@ -136,7 +126,7 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
   });
   const v4Prefixes: TriePrefix[] = [];
   const v6Prefixes: TriePrefix[] = [];
-  ipPairs.forEach((p, pair) => (p.family === 4 ? v4Prefixes : v6Prefixes).push({ words: p.words, length: p.length, pair }));
+  ipPairs.forEach((p, pair) => (p.family === 4 ? v4Prefixes : v6Prefixes).push({ words: p.words, length: p.specificity, pair }));
   const hosts = buildHostMatcher(pairsByPattern);
   const ports = buildPortTable(sets);
   const ipPairSet = Int32Array.from(ipPairs, (p) => p.set);

@@ -21,11 +21,16 @@ export interface RankKey {
   readonly text: string;
 }
 
-/** Characters other than `*`; an exact host (no `*`) outranks any wildcard whatever its length. */
-export function hostSpecificity(pattern: string): number {
+/** Characters other than `*`. */
+export function literalCount(pattern: string): number {
   let stars = 0;
   for (let i = 0; i < pattern.length; i++) if (pattern.charCodeAt(i) === 42) stars++;
-  return stars === 0 ? 1_000 : pattern.length - stars;
+  return pattern.length - stars;
+}
+
+/** Literal characters; an exact host (no `*`) outranks any wildcard whatever its length. */
+export function hostSpecificity(pattern: string): number {
+  return pattern.includes('*') ? literalCount(pattern) : 1_000;
 }
 
 export function compareRank(mode: Precedence): (a: RankKey, b: RankKey) => number {

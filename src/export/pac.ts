@@ -1,4 +1,6 @@
 import { API_VERSION, defineExporter, portListIncludes, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
+import { globToRegExp } from '../compile/host-matcher.js';
+import { literalCount } from '../compile/precedence.js';
 import { applyTenant, checkTenantName } from '../compile/tenant.js';
 
 /**
@@ -28,20 +30,6 @@ export interface PacRule {
   /** Wildcards: literal characters × 3 + category bonus; higher wins (ties share a category). */
   readonly score: number;
   readonly direct: boolean;
-}
-
-function literalCount(pattern: string): number {
-  let stars = 0;
-  for (let i = 0; i < pattern.length; i++) if (pattern.charCodeAt(i) === 42) stars++;
-  return pattern.length - stars;
-}
-
-export function globMatcher(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
 }
 
 /** Every pattern of a set that lists TCP 443, tenant applied, with its decision; best first. */
@@ -87,7 +75,7 @@ export function pruneRules(rules: readonly PacRule[]): PacRule[] {
   const directWild = rules.filter((r) => r.direct && !r.exact);
   return rules.filter((r) => {
     if (r.direct) return true;
-    if (r.exact) return directWild.some((d) => globMatcher(d.pattern).test(r.pattern));
+    if (r.exact) return directWild.some((d) => globToRegExp(d.pattern).test(r.pattern));
     return directWild.some((d) => d.score < r.score && mayOverlap(d.pattern, r.pattern));
   });
 }

@@ -1,6 +1,6 @@
 import type { CompiledIndex } from '../compile/compile-index.js';
 import { globToRegExp } from '../compile/host-matcher.js';
-import { CATEGORY_RANK } from '../compile/precedence.js';
+import { CATEGORY_RANK, literalCount } from '../compile/precedence.js';
 import { formatPorts } from '../ingest/parse-ports.js';
 import { isFlowError, type Category, type Classification, type EndpointSet, type Flow, type FlowError } from '../types.js';
 import type { Classifier } from './classifier.js';
@@ -37,10 +37,6 @@ function globsOf(ix: CompiledIndex): RegExp[] {
     globCache.set(ix, g);
   }
   return g;
-}
-
-function literalCount(p: string): number {
-  return p.replaceAll('*', '').length;
 }
 
 function ineligibleReason(set: EndpointSet, port: number, proto: number): string {

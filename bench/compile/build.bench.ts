@@ -9,7 +9,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createClassifier, snapshotFromSets, type Classifier } from '../../src/index.js';
+import { createClassifier, snapshotFromSets } from '../../src/index.js';
 import type { Snapshot } from '../../src/types.js';
 import { readRealResponse } from '../../test/support/data.js';
 import { generateScaledWorldwide } from '../support/generate-sets.js';
@@ -65,19 +65,15 @@ function heapNow(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-// Keeps the measured index reachable across the second gc(), so the delta counts it.
-let held: Classifier | null = null;
-
 /** Heap growth while one index is built and held, or null without --expose-gc. */
 function heapDelta(snapshot: Snapshot): number | null {
-  held = null;
   if (!gc()) return null;
   const before = heapNow();
-  held = createClassifier(snapshot);
+  const held = createClassifier(snapshot);
   gc();
   const after = heapNow();
-  held = null;
-  return after - before;
+  // Read after the second gc(), so the index is reachable while the delta is taken.
+  return held.version === snapshot.version ? after - before : null;
 }
 
 function measure(ds: Dataset): Row {

@@ -4,7 +4,9 @@
  * each set's own lists. Deterministic for a given seed.
  */
 import type { Classification, ClassifyResult, EndpointSet, Flow, Precedence } from '../../src/types.js';
+import { Rng as SeededRng } from '../../plugin-api/conformance/rng.js';
 import {
+  ANSWER_FIELDS,
   Oracle,
   bitsOf,
   diffClassification,
@@ -22,19 +24,8 @@ import {
 
 export const PRECEDENCES: readonly Precedence[] = ['specific-first', 'category-first'];
 
-/** mulberry32: a small seeded PRNG, good enough to spread test inputs. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+/** The conformance kit's seeded mulberry32, with the draws test inputs need. */
+export class Rng extends SeededRng {
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
@@ -265,19 +256,6 @@ export interface EngineUnderTest {
   classifyIPv4(addr: number, port?: number, proto?: 0 | 1 | 2): Classification;
   classifyIPv6(addr: Uint32Array, port?: number, proto?: 0 | 1 | 2): Classification;
 }
-
-const ANSWER_FIELDS: readonly (keyof Classification)[] = [
-  'm365',
-  'category',
-  'serviceArea',
-  'endpointSetId',
-  'expressRoute',
-  'required',
-  'matchedBy',
-  'matched',
-  'action',
-  'version',
-];
 
 function sameAnswer(a: Classification, b: Classification): boolean {
   return ANSWER_FIELDS.every((f) => a[f] === b[f]);

@@ -399,7 +399,8 @@ export function notM365(version: string): Classification {
   };
 }
 
-const FIELDS: readonly (keyof Classification)[] = [
+/** The fields of an answer, in the contract's order. */
+export const ANSWER_FIELDS: readonly (keyof Classification)[] = [
   'm365',
   'category',
   'serviceArea',
@@ -417,13 +418,13 @@ export function diffClassification(actual: unknown, expected: OracleAnswer): str
   if (typeof actual !== 'object' || actual === null) return [`not an object: ${JSON.stringify(actual)}`];
   const a = actual as Record<string, unknown>;
   const diffs: string[] = [];
-  for (const f of FIELDS) {
+  for (const f of ANSWER_FIELDS) {
     const want = expected.result[f];
     const got = a[f];
     if (f === 'matched' && typeof got === 'string' && expected.matchedAlternatives.includes(got)) continue;
     if (got !== want) diffs.push(`${f}: engine ${JSON.stringify(got)}, oracle ${JSON.stringify(want)}`);
   }
-  const extra = Object.keys(a).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  const extra = Object.keys(a).filter((k) => !(ANSWER_FIELDS as readonly string[]).includes(k));
   if (extra.length > 0) diffs.push(`unexpected fields: ${extra.join(', ')}`);
   return diffs;
 }

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, here.includes(`${'/dist/'}`) ? '../../..' : '../..');
 
-/** Microsoft's real responses, read from ../shared at test time (never copied into the repo). */
-export const SHARED_DATA_DIR = resolve(REPO_ROOT, '../shared/m365-data');
+/** Microsoft's real responses, kept in the repository (see its PROVENANCE.md). */
+export const M365_DATA_DIR = resolve(REPO_ROOT, 'test/fixtures/m365-data');
 
 /** The four real Worldwide responses, oldest first. */
 export const REAL_RESPONSES = [
@@ -20,7 +20,7 @@ export const REAL_RESPONSES = [
 export type RealResponse = (typeof REAL_RESPONSES)[number];
 
 export function realResponsePath(name: RealResponse): string {
-  return join(SHARED_DATA_DIR, name);
+  return join(M365_DATA_DIR, name);
 }
 
 export function readRealResponseText(name: RealResponse): string {

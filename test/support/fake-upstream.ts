@@ -3,7 +3,7 @@ import { readRealResponseText, type RealResponse } from './data.js';
 
 /**
  * A fake of Microsoft's endpoint web service on 127.0.0.1 (port 0) for fault tests. It serves the
- * real responses from ../shared/m365-data as successive versions, honours NoIPv6 and ServiceAreas
+ * real responses from test/fixtures/m365-data as successive versions, honours NoIPv6 and ServiceAreas
  * the way the real service does, answers /changes from the differences between its versions,
  * refuses a request without a GUID clientrequestid (400), and injects faults on command.
  */

@@ -20,7 +20,7 @@ import type { EndpointSet, PortRange } from '../../src/index.js';
 import { canonicalPrefix } from '../support/oracle.js';
 import {
   REAL_RESPONSES,
-  SHARED_DATA_DIR,
+  M365_DATA_DIR,
   readRealResponse,
   readRealResponseText,
   realResponsePath,
@@ -237,7 +237,7 @@ describe('lenient where Microsoft is loose', () => {
   it.each(REAL_RESPONSES.filter((n) => n.startsWith('worldwide-commit')))(
     "loads PowerShell's UTF-16LE with BOM original of %s",
     (name: RealResponse) => {
-      const path = join(SHARED_DATA_DIR, 'original-utf16le', name.replace(/\.json$/, '.utf16le.json'));
+      const path = join(M365_DATA_DIR, 'original-utf16le', name.replace(/\.json$/, '.utf16le.json'));
       const bytes = new Uint8Array(readFileSync(path));
       expect([bytes[0], bytes[1]]).toEqual([0xff, 0xfe]);
       const fromUtf16 = parseEndpointsResponse(bytes);

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 
 export type StreamEvent =
-  | { readonly kind: 'message'; readonly text: string; readonly body: unknown }
+  | { readonly kind: 'message'; readonly text: string; readonly body: unknown; readonly bytes?: Uint8Array }
   | { readonly kind: 'close'; readonly code: number; readonly reason: string }
   | { readonly kind: 'timeout' };
 
@@ -24,7 +24,8 @@ export class StreamClient {
         body = undefined;
       }
       record?.(text, body);
-      this.push({ kind: 'message', text, body });
+      if (isBinary) this.push({ kind: 'message', text, body, bytes: Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]) });
+      else this.push({ kind: 'message', text, body });
     });
     ws.on('close', (code, reason) => {
       this.closed = { kind: 'close', code, reason: reason.toString('utf8') };

@@ -6,7 +6,9 @@ import type { ErrorCode } from '../../errors.js';
 import { errorBody } from '../error-body.js';
 import type { ServeContext } from '../context.js';
 import type { SwapEvent } from '../live-index.js';
-import { ROUTE_STREAM } from '../metrics.js';
+import { answerFrame } from '../binary/answer-frame.js';
+import { binaryMetricsOf, countFrame } from '../binary/binary-metrics.js';
+import { ROUTE_BINARY, ROUTE_STREAM } from '../metrics.js';
 import { componentSchema, isObject, withoutItems } from '../openapi.js';
 import { answerFlows } from '../result-json.js';
 
@@ -19,6 +21,7 @@ import { answerFlows } from '../result-json.js';
 
 const EVENTS = ['version'] as const;
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 interface Validators {
   classify: ValidateFunction;
@@ -47,6 +50,12 @@ function idPrefix(msg: Record<string, unknown>): string {
   return '';
 }
 
+function bytesOf(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -71,7 +80,10 @@ class StreamConnection {
   onMessage(data: RawData, isBinary: boolean): void {
     const started = performance.now();
     if (isBinary) {
-      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
+      // One binary message is one frame of the binary protocol (src/serve/binary).
+      const answer = answerFrame(this.ctx.live.current, bytesOf(data), this.ctx.metrics, ROUTE_BINARY);
+      this.send(answer, BINARY_FRAME);
+      countFrame(binaryMetricsOf(this.ctx.metrics), 'websocket', answer, started);
       return;
     }
     let msg: unknown;
@@ -132,10 +144,10 @@ class StreamConnection {
     this.send(`{${id}"error":${JSON.stringify({ code: c, message: m })}}`);
   }
 
-  /** Sends one answer as a text frame (a Buffer holds UTF-8 JSON). */
-  send(data: string | Buffer): void {
+  /** Sends one answer, as a text frame unless told (a Buffer holds UTF-8 JSON). */
+  send(data: string | Buffer, frame: typeof TEXT_FRAME | typeof BINARY_FRAME = TEXT_FRAME): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(data, TEXT_FRAME, this.afterWrite);
+    this.socket.send(data, frame, this.afterWrite);
     if (!this.paused && this.socket.bufferedAmount > this.ctx.limits.streamHighWaterBytes) this.pause();
   }
 
@@ -193,6 +205,7 @@ function versionEvent(e: SwapEvent): string {
  * not run on the HTTP routes. */
 export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
   const validators = compileValidators(ctx);
+  binaryMetricsOf(ctx.metrics);
   const subscribers = new Set<StreamConnection>();
   const connections = new Set<StreamConnection>();
 

@@ -1,7 +1,7 @@
-import type { Category, EndpointSet, Snapshot } from '../types.js';
-import { formatPorts } from './parse-ports.js';
+import type { Category, ChangeRecord, EndpointSet, Snapshot } from '../core/types.js';
+import { formatPorts } from '../core/ports.js';
 import { parsePrefix } from './parse-prefix.js';
-import type { ChangeRecord } from './web-service-client.js';
+import { addressesNotIn, intervalOf, intervalsSize, mergeIntervals, type Interval } from '../core/prefixes.js';
 
 /**
  * What changed between two snapshots, set by set, and how much address space and how many host
@@ -104,57 +104,15 @@ export interface CoverageScope {
 
 // ---- address space ----
 
-type Interval = [start: bigint, end: bigint];
-
 function intervals(sets: readonly EndpointSet[], family: 4 | 6): Interval[] {
   const out: Interval[] = [];
   for (const s of sets) {
     for (const ip of s.ips) {
       const p = parsePrefix(ip, s.id);
-      if (p.family !== family) continue;
-      out.push([p.network, p.network + (1n << BigInt((family === 4 ? 32 : 128) - p.length))]);
+      if (p.family === family) out.push(intervalOf(family, p.network, p.length));
     }
   }
   return mergeIntervals(out);
-}
-
-/** Sorted, disjoint, non-adjacent half-open intervals. */
-function mergeIntervals(list: Interval[]): Interval[] {
-  list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: Interval[] = [];
-  for (const [s, e] of list) {
-    const last = out[out.length - 1];
-    if (last && s <= last[1]) {
-      if (e > last[1]) last[1] = e;
-    } else {
-      out.push([s, e]);
-    }
-  }
-  return out;
-}
-
-function size(list: readonly Interval[]): bigint {
-  let total = 0n;
-  for (const [s, e] of list) total += e - s;
-  return total;
-}
-
-/** |a \ b| for merged interval lists, one linear sweep. */
-function lostAddresses(a: readonly Interval[], b: readonly Interval[]): bigint {
-  let lost = 0n;
-  let j = 0;
-  for (const [s, e] of a) {
-    let cur = s;
-    while (j < b.length && (b[j] as Interval)[1] <= cur) j++;
-    for (let k = j; k < b.length && cur < e; k++) {
-      const [bs, be] = b[k] as Interval;
-      if (bs >= e) break;
-      if (bs > cur) lost += bs - cur;
-      if (be > cur) cur = be;
-    }
-    if (cur < e) lost += e - cur;
-  }
-  return lost;
 }
 
 function familyCoverage(before: readonly EndpointSet[], after: readonly EndpointSet[], family: 4 | 6): FamilyCoverage {
@@ -162,11 +120,11 @@ function familyCoverage(before: readonly EndpointSet[], after: readonly Endpoint
   const b = intervals(after, family);
   const count = (sets: readonly EndpointSet[]): number =>
     new Set(sets.flatMap((s) => s.ips.filter((ip) => ip.includes(':') === (family === 6)))).size;
-  const total = size(a);
-  const lost = lostAddresses(a, b);
+  const total = intervalsSize(a);
+  const lost = addressesNotIn(a, b);
   return {
     prefixes: { before: count(before), after: count(after) },
-    addresses: { before: total.toString(), after: size(b).toString(), lost: lost.toString() },
+    addresses: { before: total.toString(), after: intervalsSize(b).toString(), lost: lost.toString() },
     lostShare: total === 0n ? 0 : ratio(lost, total),
   };
 }

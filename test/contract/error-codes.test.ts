@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERRORS, ERROR_CODES } from '../../src/errors.js';
+import { ERRORS, ERROR_CODES } from '../../src/core/errors.js';
 import { errorBody } from '../../src/serve/error-body.js';
 import { errorCodeEnum, expectSchema } from '../support/openapi.js';
 

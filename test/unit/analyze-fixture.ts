@@ -4,7 +4,7 @@
  * number of times, and one bad line of each kind. Every figure in EXPECTED is worked out by hand
  * in the comments next to the kinds.
  */
-import type { Flow } from '../../src/types.js';
+import type { Flow } from '../../src/core/types.js';
 
 export const FIXTURE_SETS = [
   { id: 1, serviceArea: 'Exchange', serviceAreaDisplayName: 'Exchange Online', urls: ['outlook.office.com', 'outlook.office365.com'], ips: ['40.96.0.0/13', '2603:1006::/40'], tcpPorts: '80,443', udpPorts: '443', expressRoute: true, category: 'Optimize', required: true },

@@ -8,7 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import type { EndpointSet } from '../../src/types.js';
+import type { EndpointSet } from '../../src/core/types.js';
 import { Prng } from '../../bench/support/prng.js';
 
 export interface SiteSpec {

@@ -3,8 +3,8 @@ import { parseEndpointSets, parseEndpointsResponse } from '../../src/index.js';
 import { createExportRegistry } from '../../src/export/builtins.js';
 import { CSV_COLUMNS, parseCsvRecords, parseEndpointsCsv } from '../../src/export/csv.js';
 import { prepareExport } from '../../src/export/export-file.js';
-import { prefixInterval } from '../../src/export/ip-ranges.js';
-import type { Category, Snapshot } from '../../src/types.js';
+import { prefixInterval } from '../../src/core/prefixes.js';
+import type { Category, Snapshot } from '../../src/core/types.js';
 import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
 
 const registry = createExportRegistry();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPluginConformance } from '../../plugin-api/plugin-conformance.js';
 import { API_VERSION, PLUGIN_ERROR_STATUS, PluginRegistry, defineExporter, type ExporterPlugin } from '../../plugin-api/plugin.js';
-import { ERRORS } from '../../src/errors.js';
+import { ERRORS } from '../../src/core/errors.js';
 import { BUILTIN_EXPORTERS, createExportRegistry } from '../../src/export/builtins.js';
 import { prepareExport } from '../../src/export/export-file.js';
 import { snapshotView } from '../../src/export/snapshot-view.js';

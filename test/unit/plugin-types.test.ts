@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES as WIRE_CODES } from '../../plugin-api/types.js';
-import { ERROR_CODES } from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/core/errors.js';
 import { REPO_ROOT } from '../support/data.js';
 
 describe('plugin-api/types.ts', () => {

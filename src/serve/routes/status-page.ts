@@ -46,7 +46,7 @@ async function lookupCounts(ctx: ServeContext): Promise<Record<Outcome, number>>
 export async function statsBody(ctx: ServeContext): Promise<StatsBody> {
   const { live } = ctx;
   return {
-    at: new Date(ctx.now()).toISOString(),
+    at: new Date(ctx.clock.now()).toISOString(),
     uptimeSeconds: Math.round(process.uptime()),
     data: dataInUse(ctx),
     lookups: await lookupCounts(ctx),

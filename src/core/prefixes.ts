@@ -1,12 +1,11 @@
 import { IPv4CidrRange, IPv6CidrRange } from 'ip-num';
-import { bigintToWords } from '../ingest/parse-prefix.js';
-import { formatIPv4, formatIPv6 } from '../match/parse-address.js';
+import { bigintToWords, formatIPv4, formatIPv6 } from './addresses.js';
 
 /**
- * Exact prefix arithmetic for the split-tunnel exporter, on inclusive [lo, hi] intervals of
- * unsigned addresses (bigint: IPv6 needs 128 bits). ip-num parses the prefixes; merging is done
- * here because ip-num's Pool.aggregate() leaves nested prefixes unmerged (10.0.3.0/25 and
- * 10.0.3.0/26 stay two ranges).
+ * Exact prefix arithmetic, on one convention: inclusive [lo, hi] intervals of unsigned addresses
+ * (bigint: IPv6 needs 128 bits). The split-tunnel exporter and the diff's coverage measure both
+ * use it. ip-num parses the prefixes; merging is done here because ip-num's Pool.aggregate()
+ * leaves nested prefixes unmerged (10.0.3.0/25 and 10.0.3.0/26 stay two ranges).
  */
 
 export type Family = 4 | 6;
@@ -23,6 +22,11 @@ export interface PrefixInterval extends Interval {
 
 export function familyBits(family: Family): number {
   return family === 4 ? 32 : 128;
+}
+
+/** The addresses of network/length. */
+export function intervalOf(family: Family, network: bigint, length: number): Interval {
+  return { lo: network, hi: network + (1n << BigInt(familyBits(family) - length)) - 1n };
 }
 
 export function prefixInterval(cidr: string): PrefixInterval {
@@ -47,6 +51,32 @@ export function mergeIntervals(list: readonly Interval[]): Interval[] {
     } else out.push({ lo: iv.lo, hi: iv.hi });
   }
   return out;
+}
+
+/** How many addresses a merged list covers. */
+export function intervalsSize(merged: readonly Interval[]): bigint {
+  let total = 0n;
+  for (const iv of merged) total += iv.hi - iv.lo + 1n;
+  return total;
+}
+
+/** |a \ b| for merged lists, one linear sweep. */
+export function addressesNotIn(a: readonly Interval[], b: readonly Interval[]): bigint {
+  let lost = 0n;
+  let j = 0;
+  for (const iv of a) {
+    // cur: the first address of iv not yet accounted for
+    let cur = iv.lo;
+    while (j < b.length && b[j]!.hi < cur) j++;
+    for (let k = j; k < b.length && cur <= iv.hi; k++) {
+      const o = b[k]!;
+      if (o.lo > iv.hi) break;
+      if (o.lo > cur) lost += o.lo - cur;
+      if (o.hi + 1n > cur) cur = o.hi + 1n;
+    }
+    if (cur <= iv.hi) lost += iv.hi - cur + 1n;
+  }
+  return lost;
 }
 
 /** Everything in the family's address space not in `merged` (which must be merged). */

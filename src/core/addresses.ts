@@ -1,6 +1,7 @@
 /**
- * Text → binary address parsing for the lookup path: no allocation, no exceptions.
- * IPv4 is a uint32 held in a JS number; IPv6 is four uint32 words, most significant first.
+ * IPv4 and IPv6 addresses: text → binary for the lookup path (no allocation, no exceptions) and
+ * binary → canonical text. IPv4 is a uint32 held in a JS number; IPv6 is four uint32 words, most
+ * significant first (or one 128-bit bigint, for prefix arithmetic).
  */
 
 /** Parses dotted-quad IPv4 in s[from, to). Returns the uint32 value, or -1. Leading zeros are refused (octal ambiguity). */
@@ -148,4 +149,14 @@ export function formatIPv6(w: ArrayLike<number>): string {
   const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}
+
+/** A 128-bit address as a bigint → four uint32 words, most significant first. */
+export function bigintToWords(v: bigint): Uint32Array {
+  const w = new Uint32Array(4);
+  for (let k = 3; k >= 0; k--) {
+    w[k] = Number(v & 0xffffffffn);
+    v >>= 32n;
+  }
+  return w;
 }

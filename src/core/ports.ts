@@ -1,5 +1,5 @@
-import { M365Error } from '../errors.js';
-import type { PortRange } from '../types.js';
+import { M365Error } from './errors.js';
+import type { PortRange } from './types.js';
 
 /**
  * Microsoft's port strings: "80,443", "443,80", "143, 587, 993, 995", "3478-3481".

@@ -80,3 +80,22 @@ export type ClassifyResult = Classification | FlowError;
 export function isFlowError(r: ClassifyResult): r is FlowError {
   return (r as FlowError).error !== undefined;
 }
+
+export interface ChangeItems {
+  readonly effectiveDate?: string;
+  readonly ips?: readonly string[];
+  readonly urls?: readonly string[];
+}
+
+/** One record of /changes, as Microsoft documents it; unknown fields are kept out. */
+export interface ChangeRecord {
+  readonly id: number;
+  readonly endpointSetId: number;
+  readonly disposition: string;
+  readonly impact: string | null;
+  readonly version: string;
+  readonly previous?: Readonly<Record<string, unknown>>;
+  readonly current?: Readonly<Record<string, unknown>>;
+  readonly add?: ChangeItems;
+  readonly remove?: ChangeItems;
+}

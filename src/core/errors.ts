@@ -1,7 +1,9 @@
 /**
- * The one registry of error codes. Clients match on `code`, never on messages.
- * `status` is the HTTP status a code maps to where it can reach a client.
- * openapi.yaml's ErrorCode enum must list exactly these keys (checked by test/contract).
+ * The one registry of error codes (every `M365FC_ERR_*` in src/, plugin-api/ and docs/ is one of
+ * them: test/contract/error-registry.test.ts). Clients match on `code`, never on messages.
+ * ERRORS: the codes that can reach an HTTP client, each with its HTTP status; openapi.yaml's
+ * ErrorCode enum lists exactly these keys (test/contract/error-codes.test.ts).
+ * LOCAL_ERRORS, at the end: the codes that never reach an HTTP client.
  */
 export const ERRORS = {
   // ingest: Microsoft's data or our snapshot format
@@ -111,4 +113,34 @@ export class M365Error extends Error {
 
 export function isM365Error(err: unknown): err is M365Error {
   return err instanceof M365Error;
+}
+
+/**
+ * Codes that never reach an HTTP client, so they are not in openapi.yaml: `where` names who
+ * raises them. plugin-api/ cannot import src/, so the client keeps its own list
+ * (CLIENT_ONLY_ERROR_CODES in plugin-api/client-errors.ts), checked equal to these by a test.
+ */
+export const LOCAL_ERRORS = {
+  // analyze: why a flow-log line was not counted (src/analyze/bad-line.ts), shown in the report
+  M365FC_ERR_ANALYZE_BAD_CSV: { where: 'analyze', message: 'CSV quoting is broken (unterminated quote or text after a closing quote)' },
+  M365FC_ERR_ANALYZE_BAD_JSON: { where: 'analyze', message: 'The line is not a JSON object' },
+  M365FC_ERR_ANALYZE_SHORT_LINE: { where: 'analyze', message: 'The line has fewer fields than the header names' },
+  M365FC_ERR_ANALYZE_BAD_BYTES: { where: 'analyze', message: 'The bytes field is not a non-negative number' },
+
+  // client: failures of the typed client (plugin-api) that carry no server answer
+  M365FC_ERR_CLIENT_NETWORK: { where: 'client', message: 'The server could not be reached, or the connection broke' },
+  M365FC_ERR_CLIENT_TIMEOUT: { where: 'client', message: 'No answer within the timeout' },
+  M365FC_ERR_CLIENT_BAD_RESPONSE: { where: 'client', message: 'The answer is not what openapi.yaml documents' },
+  M365FC_ERR_CLIENT_CLOSED: { where: 'client', message: 'The client or stream was closed before an answer came' },
+} as const satisfies Record<string, { where: string; message: string }>;
+
+export type LocalErrorCode = keyof typeof LOCAL_ERRORS;
+
+/** Every registered code, the HTTP ones first. */
+export type AnyErrorCode = ErrorCode | LocalErrorCode;
+export const ALL_ERROR_CODES: readonly AnyErrorCode[] = [...ERROR_CODES, ...(Object.keys(LOCAL_ERRORS) as LocalErrorCode[])];
+
+/** True when the code can reach an HTTP client (and so is in openapi.yaml's ErrorCode enum). */
+export function reachesHttp(code: AnyErrorCode): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
 }

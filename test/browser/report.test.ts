@@ -12,8 +12,8 @@ import { analyzeLogs } from '../../src/analyze/analyze-logs.js';
 import { fileInput } from '../../src/analyze/open-input.js';
 import { renderReport } from '../../src/analyze/report-html.js';
 import { createClassifier, loadBootstrapSnapshot } from '../../src/index.js';
-import { FIXTURE_SETS, fixtureLog } from '../unit/analyze-fixture.js';
-import { writeFlowLog } from '../unit/analyze-log-gen.js';
+import { FIXTURE_SETS, fixtureLog } from '../support/analyze-fixture.js';
+import { writeFlowLog } from '../support/analyze-log-gen.js';
 import { HAVE_CHROMIUM, launchChromium, screenshotPath, SKIP_REASON, warnIfNoChromium, type Browser } from './chromium.js';
 
 warnIfNoChromium();

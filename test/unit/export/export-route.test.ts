@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { createClassifier, parseEndpointsResponse } from '../../src/index.js';
-import { buildApp } from '../../src/serve/app.js';
-import { LiveIndex } from '../../src/serve/live-index.js';
-import { etagMatches, exportRoutes } from '../../src/serve/routes/export.js';
-import { readRealResponseText } from '../support/data.js';
+import { createClassifier, parseEndpointsResponse } from '../../../src/index.js';
+import { buildApp } from '../../../src/serve/app.js';
+import { LiveIndex } from '../../../src/serve/live-index.js';
+import { etagMatches, exportRoutes } from '../../../src/serve/routes/export.js';
+import { readRealResponseText } from '../../support/data.js';
 
 const snapshot = (file: 'worldwide-commit20200531.json' | 'worldwide-commit20191124.json', version: string) =>
   parseEndpointsResponse(readRealResponseText(file), { version });

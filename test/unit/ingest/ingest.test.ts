@@ -15,9 +15,9 @@ import {
   parsePorts,
   readDataFile,
   serializeSnapshot,
-} from '../../src/index.js';
-import type { EndpointSet, PortRange } from '../../src/index.js';
-import { canonicalPrefix } from '../support/oracle.js';
+} from '../../../src/index.js';
+import type { EndpointSet, PortRange } from '../../../src/index.js';
+import { canonicalPrefix } from '../../support/oracle.js';
 import {
   REAL_RESPONSES,
   M365_DATA_DIR,
@@ -25,7 +25,7 @@ import {
   readRealResponseText,
   realResponsePath,
   type RealResponse,
-} from '../support/data.js';
+} from '../../support/data.js';
 
 function set(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -2,14 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runPluginConformance } from '../../plugin-api/plugin-conformance.js';
-import { API_VERSION, PLUGIN_ERROR_STATUS, PluginRegistry, defineExporter, type ExporterPlugin } from '../../plugin-api/plugin.js';
-import { ERRORS } from '../../src/core/errors.js';
-import { BUILTIN_EXPORTERS, createExportRegistry } from '../../src/export/builtins.js';
-import { prepareExport } from '../../src/export/export-file.js';
-import { snapshotView } from '../../src/export/snapshot-view.js';
-import { parseEndpointsResponse } from '../../src/index.js';
-import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
+import { runPluginConformance } from '../../../plugin-api/plugin-conformance.js';
+import { API_VERSION, PLUGIN_ERROR_STATUS, PluginRegistry, defineExporter, type ExporterPlugin } from '../../../plugin-api/plugin.js';
+import { ERRORS } from '../../../src/core/errors.js';
+import { BUILTIN_EXPORTERS, createExportRegistry } from '../../../src/export/builtins.js';
+import { prepareExport } from '../../../src/export/export-file.js';
+import { snapshotView } from '../../../src/export/snapshot-view.js';
+import { parseEndpointsResponse } from '../../../src/index.js';
+import { REAL_RESPONSES, readRealResponseText } from '../../support/data.js';
 
 const hello = defineExporter<{ greeting: string; times: number; tags: string[] }>({
   name: 'hello',

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyzeLogs, type LogFormat } from '../../src/analyze/analyze-logs.js';
-import { parseColumnMap } from '../../src/analyze/column-map.js';
-import { fileInput, streamInput, type LogInput } from '../../src/analyze/open-input.js';
-import type { Summary } from '../../src/analyze/summary.js';
-import { createClassifier } from '../../src/index.js';
-import { CSV_HEADER, EXPECTED, FIXTURE_SETS, fixtureLog, goodLines } from './analyze-fixture.js';
+import { analyzeLogs, type LogFormat } from '../../../src/analyze/analyze-logs.js';
+import { parseColumnMap } from '../../../src/analyze/column-map.js';
+import { fileInput, streamInput, type LogInput } from '../../../src/analyze/open-input.js';
+import type { Summary } from '../../../src/analyze/summary.js';
+import { createClassifier } from '../../../src/index.js';
+import { CSV_HEADER, EXPECTED, FIXTURE_SETS, fixtureLog, goodLines } from '../../support/analyze-fixture.js';
 
 const classifier = createClassifier(FIXTURE_SETS, { version: '2026110100' });
 const dir = mkdtempSync(join(tmpdir(), 'm365fc-analyze-'));

@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { parseExportArgs, run } from '../../src/cli/commands/export.js';
-import { createExportRegistry } from '../../src/export/builtins.js';
-import { prepareExport } from '../../src/export/export-file.js';
-import { readDataFile } from '../../src/index.js';
-import { realResponsePath } from '../support/data.js';
+import { parseExportArgs, run } from '../../../src/cli/commands/export.js';
+import { createExportRegistry } from '../../../src/export/builtins.js';
+import { prepareExport } from '../../../src/export/export-file.js';
+import { readDataFile } from '../../../src/index.js';
+import { realResponsePath } from '../../support/data.js';
 
 const DATA = realResponsePath('worldwide-commit20200531.json');
 

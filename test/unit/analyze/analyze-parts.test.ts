@@ -3,19 +3,19 @@
  * the progress line, and report.html's text (escaping, empty logs).
  */
 import { describe, expect, it } from 'vitest';
-import { parseColumnMap, resolveFields } from '../../src/analyze/column-map.js';
-import { detectDelimiter, splitCsvLine } from '../../src/analyze/csv-line.js';
-import { fmtBytes, fmtPct } from '../../src/analyze/format-units.js';
-import { ProgressBar } from '../../src/analyze/progress.js';
-import { parseBytes } from '../../src/analyze/record-parser.js';
-import { renderReport } from '../../src/analyze/report-html.js';
-import { analyzeLogs } from '../../src/analyze/analyze-logs.js';
-import { streamInput } from '../../src/analyze/open-input.js';
-import { detach, TopK } from '../../src/analyze/top-k.js';
-import { isM365Error, createClassifier } from '../../src/index.js';
+import { parseColumnMap, resolveFields } from '../../../src/analyze/column-map.js';
+import { detectDelimiter, splitCsvLine } from '../../../src/analyze/csv-line.js';
+import { fmtBytes, fmtPct } from '../../../src/analyze/format-units.js';
+import { ProgressBar } from '../../../src/analyze/progress.js';
+import { parseBytes } from '../../../src/analyze/record-parser.js';
+import { renderReport } from '../../../src/analyze/report-html.js';
+import { analyzeLogs } from '../../../src/analyze/analyze-logs.js';
+import { streamInput } from '../../../src/analyze/open-input.js';
+import { detach, TopK } from '../../../src/analyze/top-k.js';
+import { isM365Error, createClassifier } from '../../../src/index.js';
 import { Readable } from 'node:stream';
-import { FIXTURE_SETS } from './analyze-fixture.js';
-import { Prng } from '../../bench/support/prng.js';
+import { FIXTURE_SETS } from '../../support/analyze-fixture.js';
+import { Prng } from '../../../bench/support/prng.js';
 
 describe('TopK (weighted Space-Saving)', () => {
   it('is exact while nothing is evicted', () => {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Summary } from '../../src/analyze/summary.js';
-import { REPO_ROOT } from '../support/data.js';
-import { EXPECTED, FIXTURE_SETS, fixtureLog } from './analyze-fixture.js';
+import type { Summary } from '../../../src/analyze/summary.js';
+import { REPO_ROOT } from '../../support/data.js';
+import { EXPECTED, FIXTURE_SETS, fixtureLog } from '../../support/analyze-fixture.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'm365fc-analyze-cli-'));

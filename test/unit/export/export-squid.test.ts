@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseEndpointsResponse } from '../../src/index.js';
-import { createExportRegistry } from '../../src/export/builtins.js';
-import { prepareExport } from '../../src/export/export-file.js';
-import { globToRegExp } from '../../src/core/globs.js';
-import { squidAcls } from '../../src/export/squid.js';
-import type { Category, Snapshot } from '../../src/core/types.js';
-import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
-import { exportHosts } from '../support/export-hosts.js';
+import { parseEndpointsResponse } from '../../../src/index.js';
+import { createExportRegistry } from '../../../src/export/builtins.js';
+import { prepareExport } from '../../../src/export/export-file.js';
+import { globToRegExp } from '../../../src/core/globs.js';
+import { squidAcls } from '../../../src/export/squid.js';
+import type { Category, Snapshot } from '../../../src/core/types.js';
+import { REAL_RESPONSES, readRealResponseText } from '../../support/data.js';
+import { exportHosts } from '../../support/export-hosts.js';
 
 const registry = createExportRegistry();
 

@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { loadBootstrapSnapshot } from '../../src/index.js';
-import { REPO_ROOT } from '../support/data.js';
-import { writeFlowLog } from './analyze-log-gen.js';
+import { loadBootstrapSnapshot } from '../../../src/index.js';
+import { REPO_ROOT } from '../../support/data.js';
+import { writeFlowLog } from '../../support/analyze-log-gen.js';
 
 const LINES = 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'm365fc-analyze-mem-'));

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES as WIRE_CODES } from '../../plugin-api/types.js';
-import { ERROR_CODES } from '../../src/core/errors.js';
-import { REPO_ROOT } from '../support/data.js';
+import { ERROR_CODES as WIRE_CODES } from '../../../plugin-api/types.js';
+import { ERROR_CODES } from '../../../src/core/errors.js';
+import { REPO_ROOT } from '../../support/data.js';
 
 describe('plugin-api/types.ts', () => {
   it('is what scripts/gen-plugin-types.mjs generates from openapi.yaml (run `npm run gen:plugin-types` when this fails)', () => {

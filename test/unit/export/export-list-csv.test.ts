@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseEndpointSets, parseEndpointsResponse } from '../../src/index.js';
-import { createExportRegistry } from '../../src/export/builtins.js';
-import { CSV_COLUMNS, parseCsvRecords, parseEndpointsCsv } from '../../src/export/csv.js';
-import { prepareExport } from '../../src/export/export-file.js';
-import { prefixInterval } from '../../src/core/prefixes.js';
-import type { Category, Snapshot } from '../../src/core/types.js';
-import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
+import { parseEndpointSets, parseEndpointsResponse } from '../../../src/index.js';
+import { createExportRegistry } from '../../../src/export/builtins.js';
+import { CSV_COLUMNS, parseCsvRecords, parseEndpointsCsv } from '../../../src/export/csv.js';
+import { prepareExport } from '../../../src/export/export-file.js';
+import { prefixInterval } from '../../../src/core/prefixes.js';
+import type { Category, Snapshot } from '../../../src/core/types.js';
+import { REAL_RESPONSES, readRealResponseText } from '../../support/data.js';
 
 const registry = createExportRegistry();
 

@@ -4,9 +4,9 @@
  * same written examples.
  */
 import { describe, expect, it } from 'vitest';
-import { createClassifier, isFlowError } from '../../src/index.js';
-import type { Classification, ClassifyResult, Flow, Precedence } from '../../src/index.js';
-import { Oracle, globMatch, type OracleFlow } from '../support/oracle.js';
+import { createClassifier, isFlowError } from '../../../src/index.js';
+import type { Classification, ClassifyResult, Flow, Precedence } from '../../../src/index.js';
+import { Oracle, globMatch, type OracleFlow } from '../../support/oracle.js';
 
 interface RawSet {
   id: number;

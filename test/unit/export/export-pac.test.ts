@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier, parseEndpointsResponse } from '../../src/index.js';
-import { createExportRegistry } from '../../src/export/builtins.js';
-import { prepareExport } from '../../src/export/export-file.js';
-import { isFlowError, type Snapshot } from '../../src/core/types.js';
-import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
-import { exportHosts } from '../support/export-hosts.js';
-import { loadPac } from '../support/pac-eval.js';
+import { createClassifier, parseEndpointsResponse } from '../../../src/index.js';
+import { createExportRegistry } from '../../../src/export/builtins.js';
+import { prepareExport } from '../../../src/export/export-file.js';
+import { isFlowError, type Snapshot } from '../../../src/core/types.js';
+import { REAL_RESPONSES, readRealResponseText } from '../../support/data.js';
+import { exportHosts } from '../../support/export-hosts.js';
+import { loadPac } from '../../support/pac-eval.js';
 
 const PROXY = 'PROXY proxy.contoso.com:8080';
 const registry = createExportRegistry();

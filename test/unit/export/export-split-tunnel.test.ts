@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createClassifier, parseEndpointsResponse } from '../../src/index.js';
-import { createExportRegistry } from '../../src/export/builtins.js';
-import { prepareExport } from '../../src/export/export-file.js';
-import { mergeIntervals, prefixInterval, type Family, type Interval } from '../../src/core/prefixes.js';
-import { bigintToWords, formatIPv4, formatIPv6 } from '../../src/core/addresses.js';
-import { isFlowError, type Category, type Snapshot } from '../../src/core/types.js';
-import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
-import { Rng } from '../support/flow-gen.js';
+import { createClassifier, parseEndpointsResponse } from '../../../src/index.js';
+import { createExportRegistry } from '../../../src/export/builtins.js';
+import { prepareExport } from '../../../src/export/export-file.js';
+import { mergeIntervals, prefixInterval, type Family, type Interval } from '../../../src/core/prefixes.js';
+import { bigintToWords, formatIPv4, formatIPv6 } from '../../../src/core/addresses.js';
+import { isFlowError, type Category, type Snapshot } from '../../../src/core/types.js';
+import { REAL_RESPONSES, readRealResponseText } from '../../support/data.js';
+import { Rng } from '../../support/flow-gen.js';
 
 const registry = createExportRegistry();
 

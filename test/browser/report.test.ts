@@ -1,6 +1,6 @@
 /**
  * report.html in headless Chromium: what a person sees on the page made from the log of known
- * contents (test/unit/analyze-fixture.ts), that it fetches nothing, runs no script, and shows a
+ * contents (test/support/analyze-fixture.ts), that it fetches nothing, runs no script, and shows a
  * hostile site name as text. With M365FC_DOCS_SCREENSHOTS=1 the README's picture of a report on a
  * realistic generated log is written to docs/img/.
  */

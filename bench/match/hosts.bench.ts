@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { Bench } from 'tinybench';
 import wildcardMatch from 'wildcard-match';
 import { createClassifier } from '../../src/index.js';
-import type { Classification, Flow } from '../../src/types.js';
+import type { Classification, Flow } from '../../src/core/types.js';
 import { generateScaledWorldwide } from '../support/generate-sets.js';
 import { makeLookupInputs } from '../support/flow-inputs.js';
 import { WildcardScan } from '../support/npm-baselines.js';

@@ -6,7 +6,7 @@
  * invalid (a host with a bad character, with a :port, or an IP literal). Every flow is also
  * representable on the binary wire, so all paths answer the same flows.
  */
-import type { EndpointSet, Flow } from '../../src/types.js';
+import type { EndpointSet, Flow } from '../../src/core/types.js';
 import { makeLookupInputs } from './flow-inputs.js';
 import { Prng } from './prng.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Parser, fromFile } from '@asyncapi/parser';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ERROR_NUMBERS } from '../../src/errors.js';
+import { ERROR_NUMBERS } from '../../src/core/errors.js';
 import { REPO_ROOT } from '../support/data.js';
 
 /** asyncapi.yaml (AsyncAPI 3) parses without a diagnostic and agrees with the error registry. */

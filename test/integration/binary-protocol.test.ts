@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { readDataFile, type Classifier } from '../../src/index.js';
-import { ERROR_NUMBERS } from '../../src/errors.js';
+import { ERROR_NUMBERS } from '../../src/core/errors.js';
 import type { RunningServer } from '../../src/serve/server.js';
-import type { Flow, Precedence } from '../../src/types.js';
+import type { Flow, Precedence } from '../../src/core/types.js';
 import { decodeFrame, encodeRecords, encodeRequest, expectedRecord, type AnswerRecord, type WireRecord } from '../support/binary-codec.js';
 import { TcpFrameClient, WsFrameClient } from '../support/binary-clients.js';
 import { binaryTestFlows } from '../support/binary-flows.js';

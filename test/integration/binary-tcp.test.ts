@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import { ERROR_NUMBERS } from '../../src/errors.js';
+import { ERROR_NUMBERS } from '../../src/core/errors.js';
 import { decodeFrame, encodeHello, encodeRequest } from '../support/binary-codec.js';
 import { TcpFrameClient, WsFrameClient } from '../support/binary-clients.js';
 import { startTestServer, tempFile } from './helpers.js';

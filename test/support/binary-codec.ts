@@ -4,7 +4,7 @@
  * answers back, so the server's encoder and decoder are checked against an independent reading
  * of the spec.
  */
-import type { ClassifyResult, Flow } from '../../src/types.js';
+import type { ClassifyResult, Flow } from '../../src/core/types.js';
 import { parseIPv4, parseIPv6 } from './oracle.js';
 
 /** One answer record, decoded. */

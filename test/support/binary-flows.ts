@@ -4,7 +4,7 @@
  * of each set; near-miss hosts. All are representable on the wire (valid ip text, ASCII hosts
  * of at most 253 bytes), so each has a JSON twin the engine and the oracle can answer.
  */
-import type { EndpointSet, Flow } from '../../src/types.js';
+import type { EndpointSet, Flow } from '../../src/core/types.js';
 import {
   Rng,
   addressTexts,

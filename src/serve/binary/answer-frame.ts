@@ -1,7 +1,7 @@
 import type { Classifier } from '../../index.js';
-import { ERRORS, type ErrorCode } from '../../errors.js';
+import { ERRORS, type ErrorCode } from '../../core/errors.js';
 import { PROTO_NONE, PROTO_TCP, PROTO_UDP } from '../../match/lookup.js';
-import type { ClassifyResult, FlowError } from '../../types.js';
+import type { ClassifyResult, FlowError } from '../../core/types.js';
 import type { ServeMetrics } from '../metrics.js';
 import {
   ANSWER_HEADER_BYTES,

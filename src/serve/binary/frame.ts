@@ -13,7 +13,7 @@
  * Hello (kind 4):    8-9 token length T, 10.. token bytes (the TCP transport's bearer token)
  * Hello ok (kind 5): 8-17 data version (10 ASCII digits)
  */
-import { ERROR_NUMBERS, type ErrorCode } from '../../errors.js';
+import { ERROR_NUMBERS, type ErrorCode } from '../../core/errors.js';
 
 export const MAGIC_0 = 0x4d; // 'M'
 export const MAGIC_1 = 0x46; // 'F'

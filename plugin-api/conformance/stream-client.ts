@@ -23,7 +23,8 @@ export class StreamClient {
       } catch {
         body = undefined;
       }
-      record?.(text, body);
+      // Binary frames are the binary protocol's (asyncapi.yaml), not JSON messages to validate.
+      if (!isBinary) record?.(text, body);
       if (isBinary) this.push({ kind: 'message', text, body, bytes: Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]) });
       else this.push({ kind: 'message', text, body });
     });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import { readDataFile, type Classifier } from '../../src/index.js';
+import type { Classifier } from '../../src/index.js';
 import { ERROR_NUMBERS } from '../../src/core/errors.js';
 import type { RunningServer } from '../../src/serve/server.js';
 import type { Flow, Precedence } from '../../src/core/types.js';

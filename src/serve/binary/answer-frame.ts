@@ -1,4 +1,4 @@
-import type { Classifier } from '../../index.js';
+import type { Classifier } from '../../match/classifier.js';
 import { ERRORS, type ErrorCode } from '../../core/errors.js';
 import { PROTO_NONE, PROTO_TCP, PROTO_UDP } from '../../match/lookup.js';
 import type { ClassifyResult, FlowError } from '../../core/types.js';

@@ -166,7 +166,7 @@ export class BinaryTcpServer {
   private readonly server: Server;
   private readonly connections = new Set<TcpConnection>();
 
-  constructor(private readonly o: BinaryTcpOptions) {
+  constructor(o: BinaryTcpOptions) {
     const m = binaryMetricsOf(o.ctx.metrics);
     this.server = createServer((socket) => {
       if (o.ctx.closing) {

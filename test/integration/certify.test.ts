@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCertification, writeReports, type CertificationData, type CertificationReport } from '../../plugin-api/index.js';
 import { createClassifier, formatPorts, type Classifier } from '../../src/index.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
-import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import { prepareFollower, type Follower } from '../../src/follow/follower.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { runPrimary, runUntilSignal } from '../../serve/cluster.js';
 import { optionsHelp, resolveServeConfig, SERVE_OPTIONS, type ServeConfig } from '../../serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
-import { prepareFollower } from '../../serve/follow-upstream.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../follow/options.js';
+import { prepareFollower } from '../../follow/follower.js';
 import { startServer } from '../../serve/server.js';
 
 const HELP = `usage: m365fc serve [options]
@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function serve(config: ServeConfig): Promise<number> {
-  // Following upstream (src/serve/follow-upstream.ts): the starting data, the updater, webhooks.
+  // Following upstream (src/follow/follower.ts): the starting data, the updater, webhooks.
   const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
   const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow });
   const server = await startServer(config, { liveIndex: follower.liveIndex });

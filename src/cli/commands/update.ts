@@ -3,11 +3,11 @@ import { createClassifier, type Classifier } from '../../index.js';
 import { loadBootstrapSnapshot } from '../../ingest/bootstrap.js';
 import type { Coverage } from '../../ingest/diff.js';
 import { readDataFile } from '../../ingest/snapshot-file.js';
-import { StateStore } from '../../ingest/state-store.js';
-import { Updater, type CheckOutcome, type CheckResult, type DataInUse } from '../../ingest/updater.js';
-import { DEFAULT_UPSTREAM, WebServiceClient } from '../../ingest/web-service-client.js';
+import { StateStore } from '../../follow/state-store.js';
+import { Updater, type CheckOutcome, type CheckResult, type DataInUse } from '../../follow/updater.js';
+import { DEFAULT_UPSTREAM, WebServiceClient } from '../../follow/web-service-client.js';
 import { optionsHelp, resolveOptions, SERVE_OPTIONS, type OptionSpec } from '../../serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../follow/options.js';
 import type { Snapshot } from '../../types.js';
 
 /** Exit statuses of `m365fc update`: what the one check did. */

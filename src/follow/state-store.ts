@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { M365Error, isM365Error } from '../errors.js';
 import type { Snapshot } from '../types.js';
-import { parseDataDocument, serializeSnapshot } from './snapshot-file.js';
+import { parseDataDocument, serializeSnapshot } from '../ingest/snapshot-file.js';
 
 /**
  * The state directory:

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { M365Error, isM365Error } from '../errors.js';
 import type { Snapshot } from '../types.js';
-import { diffSnapshots, measureCoverage, type Coverage, type CoverageScope, type SnapshotDiff } from './diff.js';
-import { UNKNOWN_VERSION, snapshotFromSets } from './parse-endpoints.js';
+import { diffSnapshots, measureCoverage, type Coverage, type CoverageScope, type SnapshotDiff } from '../ingest/diff.js';
+import { UNKNOWN_VERSION, snapshotFromSets } from '../ingest/parse-endpoints.js';
 import type { PersistedStatus, StateStore } from './state-store.js';
 import type { ChangeRecord, UpstreamClient, UpstreamQuery } from './web-service-client.js';
 

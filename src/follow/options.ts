@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { M365Error } from '../errors.js';
 import { checkInstance } from '../ingest/parse-endpoints.js';
-import { DEFAULT_MAX_SHRINK, DEFAULT_POLL_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from '../ingest/updater.js';
-import { DEFAULT_UPSTREAM, SERVICE_AREAS } from '../ingest/web-service-client.js';
+import { DEFAULT_MAX_SHRINK, DEFAULT_POLL_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './updater.js';
+import { DEFAULT_UPSTREAM, SERVICE_AREAS } from './web-service-client.js';
 import { INSTANCES, type Instance } from '../types.js';
-import type { OptionSpec, OptionValue } from './config.js';
+import type { OptionSpec, OptionValue } from '../serve/config.js';
 import type { WebhookTarget } from './webhooks.js';
 
 /**

@@ -6,12 +6,12 @@ import { createClassifier, type Classifier } from '../index.js';
 import { loadBootstrapSnapshot } from '../ingest/bootstrap.js';
 import { diffSnapshots, type SnapshotDiff } from '../ingest/diff.js';
 import { readDataFile } from '../ingest/snapshot-file.js';
-import { LAST_KNOWN_GOOD_FILE, STATUS_FILE, StateStore, type PersistedStatus } from '../ingest/state-store.js';
-import { Updater, systemTimers, type AppliedUpdate, type CheckError, type CheckResult, type DataInUse, type Timers } from '../ingest/updater.js';
-import { WebServiceClient } from '../ingest/web-service-client.js';
+import { LAST_KNOWN_GOOD_FILE, STATUS_FILE, StateStore, type PersistedStatus } from './state-store.js';
+import { Updater, systemTimers, type AppliedUpdate, type CheckError, type CheckResult, type DataInUse, type Timers } from './updater.js';
+import { WebServiceClient } from './web-service-client.js';
 import type { Precedence, Snapshot } from '../types.js';
-import type { FollowConfig } from './follow-options.js';
-import { LiveIndex, type ChangeRecord, type DataSource, type RefreshResult } from './live-index.js';
+import type { FollowConfig } from './options.js';
+import { LiveIndex, type ChangeRecord, type DataSource, type RefreshResult } from '../serve/live-index.js';
 import { WebhookSender, type WebhookReport } from './webhooks.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { M365Error, isM365Error, type ErrorCode } from '../errors.js';
 import type { Instance } from '../types.js';
-import { decodeText } from './decode-text.js';
+import { decodeText } from '../ingest/decode-text.js';
 
 /**
  * Client of Microsoft's endpoint web service (`/version`, `/endpoints`, `/changes`). Every request

@@ -1,41 +1,41 @@
 import { randomUUID } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import type { Dispatcher } from 'undici';
-import { isM365Error, M365Error } from '../errors.js';
+import { M365Error } from '../errors.js';
 import { createClassifier, type Classifier } from '../index.js';
-import { loadBootstrapSnapshot } from '../ingest/bootstrap.js';
-import { diffSnapshots, type SnapshotDiff } from '../ingest/diff.js';
 import { readDataFile } from '../ingest/snapshot-file.js';
-import { LAST_KNOWN_GOOD_FILE, STATUS_FILE, StateStore, type PersistedStatus } from './state-store.js';
-import { Updater, systemTimers, type AppliedUpdate, type CheckError, type CheckResult, type DataInUse, type Timers } from './updater.js';
-import { WebServiceClient } from './web-service-client.js';
 import type { Precedence, Snapshot } from '../types.js';
+import { LiveIndex, type ChangeRecord, type DataSource, type FollowView, type RefreshResult } from '../serve/live-index.js';
+import type { CheckResult, DataInUse, ReloadReport, UpdaterStatus } from './check-result.js';
+import { reportUpdaterEvents, stderrLogger, type FollowLogger } from './follow-log.js';
+import { ChangeHistory, reloadRecord, updateRecord } from './history.js';
 import type { FollowConfig } from './options.js';
-import { LiveIndex, type ChangeRecord, type DataSource, type RefreshResult } from '../serve/live-index.js';
-import { WebhookSender, type WebhookReport } from './webhooks.js';
+import { queryJson, type UpstreamQuery } from './query.js';
+import { reloadThroughGates, type ReloadGates } from './reload.js';
+import { startingData } from './starting-data.js';
+import { StateDirWatch } from './state-watch.js';
+import { StateStore } from './state-store.js';
+import { systemTimers, type Timers } from './timers.js';
+import { Updater } from './updater.js';
+import { WebServiceClient } from './web-service-client.js';
+import { WebhookSender } from './webhooks.js';
+
+export type { FollowLogger } from './follow-log.js';
 
 /**
- * Wires the updater to the service: chooses the starting data (last-known-good in the state
- * dir, else the live service, else the embedded bootstrap; `--data` replaces the first and the
- * last), publishes every accepted version into the LiveIndex, keeps the change history for
- * /v1/changes, serves POST /v1/admin/refresh, feeds /v1/version, /readyz and /metrics with the
- * updater's status, logs, and sends change events to webhooks. WebSocket subscribers get the
- * LiveIndex's 'swap' event, which carries the change record.
+ * Following Microsoft, one object for `m365fc serve` and `m365fc update`. `Follower.open` picks
+ * the starting data (starting-data.ts), claims the state dir for its query, builds the updater,
+ * and for serve takes the poll lock and checks the live service at once when the start is not
+ * the last-known-good. Every source passes the same gates (gates.ts): upstream in the updater;
+ * the state dir (another process's last-known-good, picked up by the watcher) and the --data
+ * file (SIGHUP) in `reload`. A refusal is logged with its code and counted in the status.
  *
- * Several processes sharing a state dir (`--workers N`, or two services) poll once between
- * them: the holder of the state dir's lock polls; the others watch last-known-good.json and
- * updater-status.json and take what the poller accepted, and take the lock over when its holder
- * dies. Any of them may still check on POST /v1/admin/refresh; every process serves what is in
- * the state dir.
+ * It is the LiveIndex's FollowView: /v1/version, /readyz and /metrics read `updaterStatus()`,
+ * /v1/changes `changes()`, POST /v1/admin/refresh `refresh`.
+ *
+ * Several processes sharing a state dir (`--workers N`, or two services) poll once between them:
+ * the holder of the lock polls; the others follow what it writes and take the lock over when
+ * its holder dies (poll-lock.ts).
  */
-
-/** The part of a pino logger used here (fastify's app.log fits). */
-export interface FollowLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
 
 export interface FollowDeps {
   readonly dispatcher?: Dispatcher | undefined;
@@ -55,313 +55,310 @@ export interface FollowInput {
   readonly data: string | null;
   readonly precedence: Precedence;
   readonly follow: FollowConfig;
+  /** 'serve' (default) polls in a loop under the lock; 'once' is `m365fc update`: one check, no lock. */
+  readonly role?: 'serve' | 'once';
 }
 
-export interface Follower {
-  readonly liveIndex: LiveIndex;
-  /** True for the one process that polls upstream for its state dir. */
+/** The updater's status plus what reached (or was refused) from the state dir and the data file. */
+export type FollowStatus = UpdaterStatus & {
+  readonly stateDir: string | null;
   readonly polls: boolean;
+  readonly lastReload: ReloadReport | null;
+  readonly reloadsRefused: number;
+};
+
+const LIVE_SOURCE: Record<DataInUse<Classifier>['source'], DataSource> = { state: 'cache', upstream: 'live', file: 'file', bootstrap: 'bootstrap' };
+
+interface Parts {
+  readonly input: FollowInput;
+  readonly timers: Timers;
+  readonly build: (s: Snapshot) => Classifier;
+  readonly initial: DataInUse<Classifier>;
+  readonly store: StateStore | null;
+  readonly client: WebServiceClient | null;
+  readonly updater: Updater<Classifier> | null;
+  readonly webhooks: WebhookSender | null;
+  readonly history: ChangeHistory;
+  readonly problems: M365Error[];
+  readonly log: { current: FollowLogger };
+}
+
+export class Follower implements FollowView {
+  readonly liveIndex: LiveIndex;
   readonly updater: Updater<Classifier> | null;
   readonly webhooks: WebhookSender | null;
   /** What went wrong while choosing the starting data (a corrupt state file, say), already logged. */
   readonly startProblems: readonly M365Error[];
-  /** Begins polling; logs from now on to `log` (fastify's, once the app exists). */
-  start(log?: FollowLogger): void;
-  stop(): Promise<void>;
-}
+  readonly refresh: (() => Promise<RefreshResult>) | null;
 
-const SOURCE: Record<DataInUse<Classifier>['source'], DataSource> = { state: 'cache', upstream: 'live', file: 'file', bootstrap: 'bootstrap' };
+  private readonly p: Parts;
+  private readonly gates: ReloadGates;
+  private fileData: DataInUse<Classifier>;
+  private pollsNow = false;
+  private started = false;
+  private watch: StateDirWatch | null = null;
+  private takeOverTimer: unknown = null;
+  private reloading: Promise<unknown> = Promise.resolve();
+  private lastReload: ReloadReport | null = null;
+  private reloadsRefused = 0;
+  /** The last refusal logged at warn: the same offer again is logged at debug. */
+  private lastRefusedKey: string | null = null;
+  private stopping: Promise<void> | null = null;
 
-/** A logger for the time before the app exists: JSON lines on stderr, pino's level numbers. */
-function stderrLogger(): FollowLogger {
-  const line = (level: number) => (obj: object, msg: string) => {
-    process.stderr.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, ...obj, msg })}\n`);
-  };
-  return { debug: () => undefined, info: line(30), warn: line(40), error: line(50) };
+  /** Prepares following as `input` says; for serve, the first check is made before it returns. */
+  static async open(input: FollowInput, deps: FollowDeps = {}): Promise<Follower> {
+    const f = input.follow;
+    const timers = deps.timers ?? systemTimers;
+    const log = { current: stderrLogger() };
+    // `m365fc update` prints them itself, as text.
+    if (input.role !== 'once') for (const w of f.warnings) log.current.warn({ warning: w }, w);
+    const problems: M365Error[] = [];
+    const report = (e: M365Error): void => {
+      problems.push(e);
+      log.current.warn({ code: e.code, details: e.details }, e.message);
+    };
+    const build = (s: Snapshot): Classifier => createClassifier(s, { precedence: input.precedence, tenantName: f.tenant ?? undefined });
+    const following = f.upstream !== null;
+    const query: UpstreamQuery = { instance: f.instance, ...(f.tenant !== null ? { tenantName: f.tenant } : {}), noIPv6: f.noIPv6, serviceAreas: f.serviceAreas };
+    const store = following && f.stateDir !== null ? new StateStore(f.stateDir, report) : null;
+    if (store) {
+      const { reset } = await store.claim(query, { reset: f.resetStateDir, now: new Date(timers.now()) });
+      if (reset) log.current.warn({ dir: store.dir, query: queryJson(query) }, 'state dir started anew for this query (--reset-state-dir): its data and status were removed');
+    }
+    const initial = await startingData({ store, dataFile: input.data, instance: f.instance, query: following ? query : null, build, report });
+    const history = new ChangeHistory(deps.historyLimit ?? 100);
+    if (!following || f.upstream === null) {
+      return new Follower({ input, timers, build, initial, store: null, client: null, updater: null, webhooks: null, history, problems, log }, null);
+    }
+    const persisted = store ? await store.readStatus() : null;
+    const client = new WebServiceClient({
+      baseUrl: f.upstream,
+      instance: f.instance,
+      clientRequestId: store ? (await store.installation()).clientRequestId : randomUUID(),
+      ...(f.tenant !== null ? { tenantName: f.tenant } : {}),
+      noIPv6: f.noIPv6,
+      serviceAreas: f.serviceAreas,
+      dispatcher: deps.dispatcher,
+      connectTimeoutMs: deps.connectTimeoutMs,
+      headersTimeoutMs: deps.headersTimeoutMs,
+      bodyTimeoutMs: deps.bodyTimeoutMs,
+      now: () => timers.now(),
+    });
+    const webhooks = f.webhooks.length > 0 && input.role !== 'once' ? new WebhookSender({ targets: f.webhooks, timers, dispatcher: deps.webhookDispatcher, random: deps.random }) : null;
+    let follower: Follower | null = null;
+    const updater = new Updater<Classifier>({
+      client,
+      build,
+      initial,
+      store,
+      persisted: persisted?.ok ? persisted.value : null,
+      pollIntervalMs: f.pollIntervalMs,
+      staleAfterMs: f.staleAfterMs,
+      maxShrink: f.maxShrink,
+      timers,
+      random: deps.random,
+      // Built off to the side by the updater; this is the one reference swap.
+      publish: (u) => {
+        const loadedAt = new Date(timers.now()).toISOString();
+        follower?.liveIndex.publish(u.index, { source: 'live', fetchedAt: u.snapshot.fetchedAt, loadedAt }, history.add(updateRecord(u, loadedAt)));
+      },
+    });
+    reportUpdaterEvents(updater, webhooks, () => log.current);
+    follower = new Follower({ input, timers, build, initial, store, client, updater, webhooks, history, problems, log }, query);
+    if (input.role !== 'once') await follower.prepareToServe(deps.startupTimeoutMs ?? 15_000);
+    return follower;
+  }
+
+  private constructor(p: Parts, query: UpstreamQuery | null) {
+    this.p = p;
+    this.updater = p.updater;
+    this.webhooks = p.webhooks;
+    this.startProblems = p.problems;
+    this.fileData = p.initial;
+    const f = p.input.follow;
+    this.gates = { instance: f.instance, query, maxShrink: f.maxShrink, build: p.build, now: () => p.timers.now() };
+    this.liveIndex = new LiveIndex({ now: () => p.timers.now(), follow: this });
+    this.liveIndex.publish(p.initial.index, { source: LIVE_SOURCE[p.initial.source] });
+    const updater = p.updater;
+    this.refresh = updater ? async () => refreshResult(await updater.check()) : null;
+  }
+
+  /** True for the one process that polls upstream for its state dir. */
+  get polls(): boolean {
+    return this.pollsNow;
+  }
+
+  /** The data the service answers from. */
+  get current(): DataInUse<Classifier> {
+    return this.updater?.current ?? this.fileData;
+  }
+
+  updaterStatus(): FollowStatus | null {
+    if (!this.updater) return null;
+    return { ...this.updater.status(), stateDir: this.p.store?.dir ?? null, polls: this.pollsNow, lastReload: this.lastReload, reloadsRefused: this.reloadsRefused };
+  }
+
+  changes(): readonly ChangeRecord[] {
+    return this.p.history.list;
+  }
+
+  /** One check now (`m365fc update`, POST /v1/admin/refresh). */
+  check(opts: { force?: boolean } = {}): Promise<CheckResult> {
+    if (!this.updater) return Promise.reject(new M365Error('M365FC_ERR_SERVE_NO_UPDATER', 'Nothing is followed: no --upstream or --state-dir'));
+    return this.updater.check(opts);
+  }
+
+  /**
+   * Re-reads the state dir (when following one) or the --data file through the gates, and swaps
+   * in what passes. What SIGHUP does (systemd's ExecReload), and what the state-dir watcher does.
+   */
+  reload(trigger: ReloadReport['trigger'] = 'signal'): Promise<ReloadReport> {
+    const next = this.reloading.then(() => this.reloadNow(trigger));
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Begins polling (or following the poller); logs from now on to `log` (fastify's, once the app exists). */
+  start(log?: FollowLogger): void {
+    if (log) this.p.log.current = log;
+    this.started = true;
+    if (!this.updater) return;
+    if (this.pollsNow) this.updater.start();
+    else {
+      this.log.info({ dir: this.p.store?.dir }, 'another process polls upstream for this state dir; following its last-known-good');
+      this.tryTakeOver();
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.started = false;
+      this.watch?.close();
+      if (this.takeOverTimer !== null) this.p.timers.clearTimeout(this.takeOverTimer);
+      await this.updater?.stop();
+      await this.reloading;
+      if (this.pollsNow) await this.p.store?.releaseLock();
+      await this.webhooks?.close();
+      await this.p.client?.close();
+    })();
+    return this.stopping;
+  }
+
+  private get log(): FollowLogger {
+    return this.p.log.current;
+  }
+
+  private get lockStaleMs(): number {
+    // A lock not refreshed for three intervals is taken over (a holder on another host).
+    return 3 * this.p.input.follow.pollIntervalMs;
+  }
+
+  private async prepareToServe(startupTimeoutMs: number): Promise<void> {
+    const { store, updater, timers } = this.p;
+    if (!updater) return;
+    this.pollsNow = store === null ? true : await store.acquireLock(this.lockStaleMs, new Date(timers.now()));
+    updater.on('checked', () => {
+      if (this.pollsNow) void store?.touchLock(new Date(timers.now()));
+    });
+    if (store) {
+      this.watch = new StateDirWatch(store.dir, () => void this.reload('watch'), () => this.log);
+      this.watch.start();
+      // The poller may have written between our first read and the watch.
+      if (!this.pollsNow) void this.reload('watch');
+    }
+    // No last-known-good: the live service comes before the file or the bootstrap, within a
+    // bounded wait so that an appliance without network still starts.
+    if (this.pollsNow && (this.p.initial.source !== 'state' || this.p.input.follow.force)) {
+      const first = updater.check({ force: this.p.input.follow.force });
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, startupTimeoutMs);
+        timer.unref();
+      });
+      await Promise.race([first, waited]);
+      clearTimeout(timer);
+    }
+    await this.reloading;
+  }
+
+  private tryTakeOver(): void {
+    const { store, timers, updater } = this.p;
+    this.takeOverTimer = timers.setTimeout(() => {
+      void (async () => {
+        if (!this.started || this.pollsNow || !store || !updater) return;
+        if (await store.acquireLock(this.lockStaleMs, new Date(timers.now()))) {
+          this.pollsNow = true;
+          this.log.info({ dir: store.dir }, 'this process polls upstream now');
+          updater.start();
+        } else this.tryTakeOver();
+      })();
+    }, Math.min(this.p.input.follow.pollIntervalMs, 60_000));
+  }
+
+  private async reloadNow(trigger: ReloadReport['trigger']): Promise<ReloadReport> {
+    const { store, updater, input } = this.p;
+    // A check of ours writes the last-known-good before it publishes: read after it is done.
+    await updater?.idle();
+    const inUse = this.current.snapshot;
+    let from: 'state' | 'file';
+    let read: () => Promise<Snapshot | null>;
+    if (store) {
+      from = 'state';
+      // Another process's bookkeeping (when it polls) comes along with its data.
+      if (!this.pollsNow && updater) {
+        const status = await store.readStatus();
+        if (status?.ok) updater.adopt(null, status.value);
+      }
+      read = async () => {
+        const lkg = await store.readLastKnownGood();
+        if (lkg === null) return null;
+        if (!lkg.ok) throw lkg.error;
+        return lkg.value;
+      };
+    } else if (input.data !== null) {
+      const path = input.data;
+      from = 'file';
+      read = () => Promise.resolve(readDataFile(path));
+    } else {
+      const none: ReloadReport = { at: new Date(this.p.timers.now()).toISOString(), from: 'none', trigger, outcome: 'unchanged', version: null, versionInUse: inUse.version, gate: null, errorCode: null, message: 'nothing to re-read: no --data file and no --state-dir' };
+      if (trigger === 'signal') this.log.info({ reload: none }, 'reload: nothing to re-read (no --data file, no --state-dir)');
+      return none;
+    }
+    const { report, admitted } = await reloadThroughGates(read, inUse, from, trigger, this.gates);
+    this.note(report);
+    if (admitted) {
+      const source = from === 'state' ? 'state' : 'file';
+      const data: DataInUse<Classifier> = { snapshot: admitted.snapshot, index: admitted.index, source };
+      if (updater) updater.adopt(data);
+      else this.fileData = data;
+      const loadedAt = new Date(this.p.timers.now()).toISOString();
+      this.liveIndex.publish(admitted.index, { source: LIVE_SOURCE[source], fetchedAt: admitted.snapshot.fetchedAt, loadedAt }, this.p.history.add(reloadRecord(inUse, admitted.snapshot, loadedAt)));
+    }
+    return report;
+  }
+
+  private note(r: ReloadReport): void {
+    if (r.outcome === 'unchanged') {
+      if (r.trigger === 'signal') this.log.info({ reload: r }, `reload (${r.from}): nothing new, still ${r.versionInUse}`);
+      return;
+    }
+    this.lastReload = r;
+    if (r.outcome === 'reloaded') {
+      this.lastRefusedKey = null;
+      this.log.info({ reload: r, version: r.version, previousVersion: r.versionInUse }, r.from === 'state' ? 'data updated from the state dir' : 'data reloaded from the data file');
+      return;
+    }
+    this.reloadsRefused++;
+    const key = `${r.from} ${r.version ?? ''} ${r.errorCode ?? ''}`;
+    const repeat = key === this.lastRefusedKey && r.trigger === 'watch';
+    this.lastRefusedKey = key;
+    const msg = `reload (${r.from}) refused at the ${r.gate ?? '?'} gate: ${r.message ?? ''}; still ${r.versionInUse}`;
+    if (repeat) this.log.debug({ code: r.errorCode, reload: r }, msg);
+    else this.log.warn({ code: r.errorCode, reload: r }, msg);
+  }
 }
 
 function refreshResult(r: CheckResult): RefreshResult {
   const status = r.outcome === 'updated' ? 'updated' : r.outcome === 'current' ? 'unchanged' : 'failed';
-  return {
-    status,
-    version: r.versionInUse,
-    errorCode: r.error?.code ?? null,
-    ...(r.error ? { message: r.error.message } : {}),
-  };
-}
-
-function historyRecord(u: AppliedUpdate<Classifier>, publishedAt: string): ChangeRecord {
-  const { from: _from, to: _to, ...diff } = u.diff;
-  return {
-    version: u.snapshot.version,
-    previousVersion: u.previous.version,
-    publishedAt,
-    instance: u.snapshot.instance,
-    forced: u.forced,
-    ...diff,
-  };
-}
-
-function adoptedRecord(previous: Snapshot, snapshot: Snapshot, publishedAt: string): ChangeRecord {
-  const { from: _from, to: _to, ...diff } = diffSnapshots(previous, snapshot);
-  return { version: snapshot.version, previousVersion: previous.version, publishedAt, instance: snapshot.instance, forced: false, ...diff };
-}
-
-export async function prepareFollower(input: FollowInput, deps: FollowDeps = {}): Promise<Follower> {
-  const f = input.follow;
-  const timers = deps.timers ?? systemTimers;
-  const live = new LiveIndex({ now: () => timers.now() });
-  const build = (s: Snapshot): Classifier => createClassifier(s, { precedence: input.precedence, tenantName: f.tenant ?? undefined });
-  let log: FollowLogger = stderrLogger();
-  const problems: M365Error[] = [];
-  for (const w of f.warnings) log.warn({ warning: w }, w);
-
-  if (f.upstream === null) {
-    const snapshot = input.data !== null ? readDataFile(input.data) : loadBootstrapSnapshot();
-    live.publish(build(snapshot), { source: input.data !== null ? 'file' : 'bootstrap' });
-    return {
-      liveIndex: live,
-      polls: false,
-      updater: null,
-      webhooks: null,
-      startProblems: problems,
-      start: (l) => {
-        if (l) log = l;
-      },
-      stop: async () => undefined,
-    };
-  }
-
-  const report = (e: M365Error): void => {
-    problems.push(e);
-    log.warn({ code: e.code, details: e.details }, e.message);
-  };
-  const store = f.stateDir !== null ? new StateStore(f.stateDir, report) : null;
-  const clientRequestId = store ? (await store.installation()).clientRequestId : randomUUID();
-
-  let initial: DataInUse<Classifier> | null = null;
-  if (input.data !== null) {
-    const snapshot = readDataFile(input.data);
-    initial = { snapshot, index: build(snapshot), source: 'file' };
-  } else if (store) {
-    const lkg = await store.readLastKnownGood();
-    if (lkg?.ok) {
-      try {
-        initial = { snapshot: lkg.value, index: build(lkg.value), source: 'state' };
-      } catch (err) {
-        report(
-          new M365Error('M365FC_ERR_STORE_CORRUPT', `Last-known-good in ${store.dir} does not compile: ${(err as Error).message}`, {
-            cause: isM365Error(err) ? err.code : 'unknown',
-          }),
-        );
-      }
-    }
-  }
-  if (initial === null) {
-    const snapshot = loadBootstrapSnapshot();
-    initial = { snapshot, index: build(snapshot), source: 'bootstrap' };
-  }
-  let persisted: PersistedStatus | null = null;
-  if (store) {
-    const s = await store.readStatus();
-    if (s?.ok) persisted = s.value;
-  }
-
-  const client = new WebServiceClient({
-    baseUrl: f.upstream,
-    instance: f.instance,
-    clientRequestId,
-    ...(f.tenant !== null ? { tenantName: f.tenant } : {}),
-    noIPv6: f.noIPv6,
-    serviceAreas: f.serviceAreas,
-    dispatcher: deps.dispatcher,
-    connectTimeoutMs: deps.connectTimeoutMs,
-    headersTimeoutMs: deps.headersTimeoutMs,
-    bodyTimeoutMs: deps.bodyTimeoutMs,
-    now: () => timers.now(),
-  });
-  const history: ChangeRecord[] = [];
-  const historyLimit = deps.historyLimit ?? 100;
-  const webhooks =
-    f.webhooks.length > 0 ? new WebhookSender({ targets: f.webhooks, timers, dispatcher: deps.webhookDispatcher, random: deps.random }) : null;
-
-  const updater = new Updater<Classifier>({
-    client,
-    build,
-    initial,
-    store,
-    persisted,
-    pollIntervalMs: f.pollIntervalMs,
-    staleAfterMs: f.staleAfterMs,
-    maxShrink: f.maxShrink,
-    timers,
-    random: deps.random,
-    publish: (u) => {
-      // Built off to the side by the updater; this is the one reference swap.
-      const loadedAt = new Date(timers.now()).toISOString();
-      const record = historyRecord(u, loadedAt);
-      live.publish(u.index, { source: 'live', fetchedAt: u.snapshot.fetchedAt, loadedAt }, record);
-      remember(record);
-    },
-  });
-  function remember(record: ChangeRecord): void {
-    history.push(record);
-    if (history.length > historyLimit) history.splice(0, history.length - historyLimit);
-  }
-
-  // One poller per state dir; a lock not refreshed for three intervals is taken over.
-  const lockStaleMs = 3 * f.pollIntervalMs;
-  let polls = store === null ? true : await store.acquireLock(lockStaleMs, new Date(timers.now()));
-  let started = false;
-  let watcher: FSWatcher | null = null;
-  let takeOverTimer: unknown = null;
-  let reloadTimer: NodeJS.Timeout | null = null;
-  let reloading: Promise<void> = Promise.resolve();
-
-  /** Takes what another process wrote to the state dir: data it accepted, or its status. */
-  const reload = async (): Promise<void> => {
-    if (!store) return;
-    const status = polls ? null : await store.readStatus();
-    const lkg = await store.readLastKnownGood();
-    const cur = updater.current.snapshot;
-    let data: DataInUse<Classifier> | null = null;
-    if (lkg?.ok && (lkg.value.version !== cur.version || lkg.value.origin !== cur.origin)) {
-      try {
-        data = { snapshot: lkg.value, index: build(lkg.value), source: 'state' };
-      } catch (err) {
-        log.warn({ code: isM365Error(err) ? err.code : 'unknown' }, `last-known-good written by another process does not compile: ${(err as Error).message}`);
-      }
-    }
-    updater.adopt(data, status?.ok ? status.value : null);
-    if (data) {
-      const loadedAt = new Date(timers.now()).toISOString();
-      const record = adoptedRecord(cur, data.snapshot, loadedAt);
-      live.publish(data.index, { source: 'cache', fetchedAt: data.snapshot.fetchedAt, loadedAt }, record);
-      remember(record);
-      log.info({ version: data.snapshot.version, previousVersion: cur.version }, 'data updated by the process that polls');
-    }
-  };
-  if (store) {
-    try {
-      watcher = watch(store.dir, { persistent: false }, (_event, name) => {
-        if (name !== LAST_KNOWN_GOOD_FILE && name !== STATUS_FILE) return;
-        // A rename shows as several events: read once they settle.
-        if (reloadTimer) clearTimeout(reloadTimer);
-        reloadTimer = setTimeout(() => {
-          reloading = reloading.then(reload).catch((err: unknown) => log.warn({ err }, 'reading the state dir failed'));
-        }, 50);
-        reloadTimer.unref();
-      });
-    } catch (err) {
-      log.warn({ dir: store.dir, err }, 'cannot watch the state dir: processes sharing it will not see each other');
-    }
-    // The poller may have written between our first read and the watch.
-    if (!polls) reloading = reload().catch((err: unknown) => log.warn({ err }, 'reading the state dir failed'));
-  }
-  const tryTakeOver = (): void => {
-    takeOverTimer = timers.setTimeout(() => {
-      void (async () => {
-        if (!started || polls || !store) return;
-        if (await store.acquireLock(lockStaleMs, new Date(timers.now()))) {
-          polls = true;
-          log.info({ dir: store.dir }, 'this process polls upstream now');
-          updater.start();
-        } else {
-          tryTakeOver();
-        }
-      })();
-    }, Math.min(f.pollIntervalMs, 60_000));
-  };
-  updater.on('checked', () => {
-    if (polls) void store?.touchLock(new Date(timers.now()));
-  });
-
-  updater.on('update', (u: AppliedUpdate<Classifier>) => {
-    const d: SnapshotDiff = u.diff;
-    log.info({ version: u.snapshot.version, previousVersion: u.previous.version, forced: u.forced, totals: d.totals }, 'data updated');
-    webhooks?.send({
-      event: 'version',
-      version: u.snapshot.version,
-      previousVersion: u.previous.version,
-      instance: u.snapshot.instance,
-      source: 'live',
-      fetchedAt: u.snapshot.fetchedAt,
-      forced: u.forced,
-      diff: d,
-    });
-  });
-  updater.on('refused', (r: CheckResult) => {
-    log.warn({ latest: r.latest, versionInUse: r.versionInUse, gate: r.gate, code: r.error?.code, details: r.error?.details }, r.error?.message ?? 'refused');
-    webhooks?.send({
-      event: 'refused',
-      version: r.latest,
-      versionInUse: r.versionInUse,
-      gate: r.gate,
-      code: r.error?.code ?? null,
-      message: r.error?.message ?? null,
-      coverage: r.coverage,
-    });
-  });
-  updater.on('failure', (r: CheckResult) => {
-    const s = updater.status();
-    log.warn({ code: r.error?.code, consecutiveFailures: s.consecutiveFailures, nextCheck: s.nextCheck, backoffUntil: s.backoffUntil }, r.error?.message ?? 'check failed');
-  });
-  updater.on('warning', (e: CheckError) => log.warn({ code: e.code, details: e.details }, e.message));
-  updater.on('checked', (r: CheckResult) => log.debug({ outcome: r.outcome, latest: r.latest }, 'update check'));
-  webhooks?.on('failed', (r: WebhookReport) => log.warn({ webhook: r.url, status: r.status, error: r.error, attempts: r.attempt }, 'webhook delivery failed'));
-  webhooks?.on('dropped', (r: WebhookReport) => log.warn({ webhook: r.url }, 'webhook queue full: oldest event dropped'));
-
-  live.publish(initial.index, { source: SOURCE[initial.source] });
-  // A getter: staleness and the next check are computed when /v1/version or /metrics ask.
-  Object.defineProperty(live, 'updaterStatus', { get: () => updater.status(), configurable: true, enumerable: true });
-  live.changes = history;
-  live.refresh = async () => refreshResult(await updater.check());
-
-  // No last-known-good: the live service comes before the bootstrap, within a bounded wait so
-  // that an appliance without network still starts.
-  if (polls && (initial.source !== 'state' || f.force)) {
-    const first = updater.check({ force: f.force });
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, deps.startupTimeoutMs ?? 15_000);
-      timer.unref();
-    });
-    await Promise.race([first, waited]);
-    clearTimeout(timer);
-  }
-
-  await reloading;
-  let stopping: Promise<void> | null = null;
-  return {
-    liveIndex: live,
-    get polls() {
-      return polls;
-    },
-    updater,
-    webhooks,
-    startProblems: problems,
-    start: (l) => {
-      if (l) log = l;
-      started = true;
-      if (polls) updater.start();
-      else {
-        log.info({ dir: store?.dir }, 'another process polls upstream for this state dir; following its last-known-good');
-        tryTakeOver();
-      }
-    },
-    stop: () => {
-      stopping ??= (async () => {
-        started = false;
-        watcher?.close();
-        if (reloadTimer) clearTimeout(reloadTimer);
-        if (takeOverTimer !== null) timers.clearTimeout(takeOverTimer);
-        await updater.stop();
-        await reloading;
-        if (polls) await store?.releaseLock();
-        await webhooks?.close();
-        await client.close();
-      })();
-      return stopping;
-    },
-  };
+  return { status, version: r.versionInUse, errorCode: r.error?.code ?? null, ...(r.error ? { message: r.error.message } : {}) };
 }

@@ -1,187 +1,45 @@
 import { EventEmitter } from 'node:events';
-import { M365Error, isM365Error } from '../errors.js';
+import { M365Error } from '../errors.js';
 import type { Snapshot } from '../types.js';
 import { diffSnapshots, measureCoverage, type Coverage, type CoverageScope, type SnapshotDiff } from '../ingest/diff.js';
 import { UNKNOWN_VERSION, snapshotFromSets } from '../ingest/parse-endpoints.js';
+import {
+  DEFAULT_MAX_SHRINK,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_STALE_AFTER_MS,
+  type AppliedUpdate,
+  type CheckOutcome,
+  type CheckResult,
+  type DataInUse,
+  type UpdaterOptions,
+  type UpdaterStatus,
+} from './check-result.js';
+import { Refusal, shrinkGate, toCodedError, validateGate, type Gate } from './gates.js';
+import { CheckLedger } from './ledger.js';
+import { fetchedWith } from './query.js';
 import type { PersistedStatus, StateStore } from './state-store.js';
-import type { ChangeRecord, UpstreamClient, UpstreamQuery } from './web-service-client.js';
+import { systemTimers, type Timers } from './timers.js';
+import type { ChangeRecord, UpstreamClient } from './web-service-client.js';
+
+export * from './check-result.js';
+export { fetchedWith, queryOfOrigin } from './query.js';
+export { systemTimers, type Timers } from './timers.js';
 
 /**
  * Follows Microsoft's web service. One check: GET /version; only when `latest` differs from the
- * version in use, GET /endpoints (and /changes for enrichment). A new version is used only when
- * it parses and validates completely, is newer than the one in use, and does not lose more than
- * `maxShrink` of the covered IPv4 or IPv6 address space or of the host patterns (unless forced).
+ * version in use, GET /endpoints (and /changes for enrichment). A new version passes the gates
+ * of gates.ts (validates, newer, shrink; `force` skips version and shrink, never validation).
  * The index is built off to the side by `build`; `publish` swaps it in. Faults never touch the
- * data in use; they show in `status()` and as events.
+ * data in use; they show in `status()` and as events, each with a coded M365Error.
  *
  * Events: 'checking', 'checked' (CheckResult), 'update' (AppliedUpdate), 'refused' (CheckResult),
- * 'failure' (CheckResult), 'status' (UpdaterStatus), 'warning' (CheckError).
+ * 'failure' (CheckResult), 'status' (UpdaterStatus), 'warning' (M365Error).
  */
 
-/** Injected in tests so that nothing sleeps for real. */
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // The poll timer alone must not keep a process alive.
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-export type DataSource = 'state' | 'upstream' | 'file' | 'bootstrap';
-
-export interface DataInUse<T> {
-  readonly snapshot: Snapshot;
-  readonly index: T;
-  readonly source: DataSource;
-}
-
-export type CheckOutcome = 'updated' | 'current' | 'refused' | 'failed' | 'rate-limited';
-export type Gate = 'version' | 'validate' | 'shrink';
-
-export interface CheckError {
-  readonly code: string;
-  readonly message: string;
-  readonly details: Readonly<Record<string, unknown>>;
-}
-
-export interface CheckResult {
-  readonly outcome: CheckOutcome;
-  readonly forced: boolean;
-  readonly versionBefore: string;
-  readonly versionInUse: string;
-  readonly latest: string | null;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly error: CheckError | null;
-  /** Which gate refused, when outcome is 'refused'. */
-  readonly gate: Gate | null;
-  readonly coverage: Coverage | null;
-  readonly diff: SnapshotDiff | null;
-  readonly warnings: readonly CheckError[];
-}
-
-export interface AppliedUpdate<T> {
-  readonly previous: Snapshot;
-  readonly snapshot: Snapshot;
-  readonly index: T;
-  readonly diff: SnapshotDiff;
-  readonly forced: boolean;
-}
-
-export interface UpdaterStatus {
-  readonly running: boolean;
-  readonly checking: boolean;
-  readonly upstream: string;
-  readonly query: UpstreamQuery;
-  readonly versionInUse: string;
-  readonly source: DataSource;
-  readonly latestSeen: string | null;
-  readonly lastAttempt: string | null;
-  readonly lastSuccess: string | null;
-  readonly lastOutcome: CheckOutcome | null;
-  readonly lastErrorCode: string | null;
-  readonly lastErrorMessage: string | null;
-  readonly consecutiveFailures: number;
-  readonly stale: boolean;
-  readonly staleAfterSeconds: number;
-  /** Seconds since the data in use was last confirmed current (or fetched); null if never. */
-  readonly dataAgeSeconds: number | null;
-  readonly nextCheck: string | null;
-  readonly backoffUntil: string | null;
-  readonly refusedVersion: string | null;
-  readonly pollIntervalSeconds: number;
-  readonly maxShrink: number;
-  readonly counts: { readonly checks: number; readonly updates: number; readonly refusals: number; readonly failures: number };
-}
-
-export interface UpdaterOptions<T> {
-  readonly client: UpstreamClient;
-  /** Builds the index for a validated snapshot (createClassifier); may throw a coded error. */
-  readonly build: (snapshot: Snapshot) => T;
-  readonly initial: DataInUse<T>;
-  /** Swaps the new index in; called before the 'update' event. */
-  readonly publish?: ((update: AppliedUpdate<T>) => void) | undefined;
-  readonly store?: StateStore | null | undefined;
-  /** What the state dir remembers of earlier runs (StateStore.readStatus). */
-  readonly persisted?: PersistedStatus | null | undefined;
-  readonly pollIntervalMs?: number | undefined;
-  /** Each wait is the interval plus up to this share of it, at random: never shorter. */
-  readonly jitter?: number | undefined;
-  readonly maxShrink?: number | undefined;
-  readonly staleAfterMs?: number | undefined;
-  /** How long to wait after a 429 without Retry-After: Microsoft says an hour. */
-  readonly rateLimitBackoffMs?: number | undefined;
-  readonly timers?: Timers | undefined;
-  readonly random?: (() => number) | undefined;
-}
-
-export const DEFAULT_POLL_INTERVAL_MS = 3_600_000;
-export const DEFAULT_STALE_AFTER_MS = 3 * 86_400_000;
-export const DEFAULT_MAX_SHRINK = 0.5;
 // setTimeout takes at most 2^31-1 ms (24.8 days); a longer Retry-After waits in steps.
 const MAX_TIMER_MS = 2_147_483_647;
 
-class Refusal extends Error {
-  constructor(
-    readonly gate: Gate,
-    readonly error: CheckError,
-    readonly coverage: Coverage | null = null,
-  ) {
-    super(error.message);
-  }
-}
-
-function toCheckError(err: unknown): CheckError {
-  if (isM365Error(err)) return { code: err.code, message: err.message, details: err.details };
-  const e = err as Error;
-  return { code: 'M365FC_ERR_SERVE_INTERNAL', message: e?.message ?? String(err), details: {} };
-}
-
-/** The query a snapshot was fetched with, read back from its origin URL; null if not from /endpoints. */
-export function queryOfOrigin(origin: string): UpstreamQuery | null {
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return null;
-  }
-  const m = /\/endpoints\/([^/]+)$/i.exec(url.pathname);
-  if (!m) return null;
-  const p = url.searchParams;
-  const areas = p.get('ServiceAreas');
-  const tenant = p.get('TenantName');
-  return {
-    instance: decodeURIComponent(m[1] as string) as UpstreamQuery['instance'],
-    ...(tenant !== null ? { tenantName: tenant } : {}),
-    ...(p.get('NoIPv6') === 'true' ? { noIPv6: true } : {}),
-    ...(areas !== null && areas !== '' ? { serviceAreas: areas.split(',') } : {}),
-  };
-}
-
-function areasKey(a: readonly string[] | undefined): string {
-  return (a ?? []).map((x) => x.toLowerCase()).sort().join(',');
-}
-
-/** True when `snapshot` was fetched with exactly `query`: only then is an equal version the same data. */
-export function fetchedWith(snapshot: Snapshot, query: UpstreamQuery): boolean {
-  const q = queryOfOrigin(snapshot.origin);
-  return (
-    q !== null &&
-    q.instance.toLowerCase() === query.instance.toLowerCase() &&
-    (q.tenantName ?? '').toLowerCase() === (query.tenantName ?? '').toLowerCase() &&
-    (q.noIPv6 === true) === (query.noIPv6 === true) &&
-    areasKey(q.serviceAreas) === areasKey(query.serviceAreas)
-  );
-}
+type ResultParts = { latest?: string | null; error?: M365Error; gate?: Gate; coverage?: Coverage | null; diff?: SnapshotDiff; warnings?: M365Error[] };
 
 export class Updater<T> extends EventEmitter {
   private readonly client: UpstreamClient;
@@ -197,22 +55,12 @@ export class Updater<T> extends EventEmitter {
   readonly rateLimitBackoffMs: number;
 
   private data: DataInUse<T>;
+  private readonly ledger: CheckLedger;
   private started = false;
   private timer: unknown = null;
   private nextCheckAt: number | null = null;
   private running: Promise<CheckResult> | null = null;
   private abort: AbortController | null = null;
-
-  private lastAttempt: number | null;
-  private lastSuccess: number | null;
-  private lastOutcome: CheckOutcome | null = null;
-  private lastError: CheckError | null = null;
-  private consecutiveFailures: number;
-  private backoffUntil: number | null;
-  private refusedVersion: string | null;
-  private refusedError: CheckError | null;
-  private latestSeen: string | null = null;
-  private counts = { checks: 0, updates: 0, refusals: 0, failures: 0 };
 
   constructor(o: UpdaterOptions<T>) {
     super();
@@ -235,15 +83,7 @@ export class Updater<T> extends EventEmitter {
       });
     }
     this.data = o.initial;
-    const p = o.persisted ?? null;
-    this.lastAttempt = p?.lastAttempt ?? null;
-    this.lastSuccess = p?.lastSuccess ?? null;
-    this.consecutiveFailures = p?.consecutiveFailures ?? 0;
-    this.backoffUntil = p?.backoffUntil ?? null;
-    this.refusedVersion = p?.refusedVersion ?? null;
-    this.refusedError =
-      p?.refusedVersion != null && p.refusedCode != null ? { code: p.refusedCode, message: `Version ${p.refusedVersion} was refused before`, details: {} } : null;
-    if (p?.lastErrorCode != null) this.lastError = { code: p.lastErrorCode, message: 'from the previous run', details: {} };
+    this.ledger = new CheckLedger(o.persisted ?? null);
   }
 
   /** The data in use: what the service answers from. */
@@ -252,32 +92,24 @@ export class Updater<T> extends EventEmitter {
   }
 
   /**
-   * Takes what another process sharing the state dir has accepted (its last-known-good and its
-   * bookkeeping) without gates: that process checked the data when it fetched it.
+   * Takes data that passed the gates elsewhere (the state dir another process wrote, re-checked
+   * by state-watch.ts) and that process's bookkeeping.
    */
   adopt(data: DataInUse<T> | null, persisted: PersistedStatus | null = null): void {
     if (data) this.data = data;
-    if (!persisted) return;
-    this.lastAttempt = persisted.lastAttempt;
-    this.lastSuccess = persisted.lastSuccess;
-    this.consecutiveFailures = persisted.consecutiveFailures;
-    this.backoffUntil = persisted.backoffUntil;
-    this.refusedVersion = persisted.refusedVersion;
-    this.lastError = persisted.lastErrorCode !== null ? { code: persisted.lastErrorCode, message: 'reported by the process that polls', details: {} } : null;
+    if (persisted) this.ledger.adopt(persisted);
   }
 
   /** Starts the loop. The first check waits for the interval since the last attempt and any back-off. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    const now = this.timers.now();
-    let at = now;
+    const l = this.ledger;
+    let at = this.timers.now();
     // Not more often than the interval: after a check of this process (one at start-up), or of
     // an earlier run whose data (from the state dir) is in use.
-    if (this.lastAttempt !== null && (this.data.source === 'state' || this.counts.checks > 0)) {
-      at = Math.max(at, this.lastAttempt + this.pollIntervalMs);
-    }
-    if (this.backoffUntil !== null) at = Math.max(at, this.backoffUntil);
+    if (l.lastAttempt !== null && (this.data.source === 'state' || l.counts.checks > 0)) at = Math.max(at, l.lastAttempt + this.pollIntervalMs);
+    if (l.backoffUntil !== null) at = Math.max(at, l.backoffUntil);
     this.scheduleAt(at);
   }
 
@@ -299,7 +131,13 @@ export class Updater<T> extends EventEmitter {
     if (this.running) return this.running;
     const force = opts.force === true;
     const now = this.timers.now();
-    if (!force && this.backoffUntil !== null && now < this.backoffUntil) return Promise.resolve(this.backingOff(now));
+    const until = this.ledger.backoffUntil;
+    if (!force && until !== null && now < until) {
+      // Not an attempt: upstream is not asked, and the counters do not move.
+      const at = new Date(until).toISOString();
+      const error = new M365Error('M365FC_ERR_UPDATE_BACKING_OFF', `Backing off after a 429 until ${at}`, { backoffUntil: at });
+      return Promise.resolve(this.result('rate-limited', false, this.data.snapshot.version, now, { error }));
+    }
     // Started a tick later so that `running` is set before anything of the check can run.
     const p: Promise<CheckResult> = Promise.resolve().then(() => this.run(force));
     this.running = p;
@@ -309,10 +147,16 @@ export class Updater<T> extends EventEmitter {
     return p;
   }
 
+  /** Resolves once no check is running (a check publishes before it resolves). */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   status(): UpdaterStatus {
     const now = this.timers.now();
+    const l = this.ledger;
     const fetched = this.data.snapshot.fetchedAt !== null ? Date.parse(this.data.snapshot.fetchedAt) : NaN;
-    const confirmed = this.lastSuccess ?? (Number.isNaN(fetched) ? null : fetched);
+    const confirmed = l.lastSuccess ?? (Number.isNaN(fetched) ? null : fetched);
     const age = confirmed === null ? null : Math.max(0, now - confirmed);
     const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
     return {
@@ -322,41 +166,33 @@ export class Updater<T> extends EventEmitter {
       query: this.client.query,
       versionInUse: this.data.snapshot.version,
       source: this.data.source,
-      latestSeen: this.latestSeen,
-      lastAttempt: iso(this.lastAttempt),
-      lastSuccess: iso(this.lastSuccess),
-      lastOutcome: this.lastOutcome,
-      lastErrorCode: this.lastError?.code ?? null,
-      lastErrorMessage: this.lastError?.message ?? null,
-      consecutiveFailures: this.consecutiveFailures,
+      latestSeen: l.latestSeen,
+      lastAttempt: iso(l.lastAttempt),
+      lastSuccess: iso(l.lastSuccess),
+      lastOutcome: l.lastOutcome,
+      lastErrorCode: l.lastError?.code ?? null,
+      lastErrorMessage: l.lastError?.message ?? null,
+      consecutiveFailures: l.consecutiveFailures,
       stale: age === null || age > this.staleAfterMs,
       staleAfterSeconds: Math.round(this.staleAfterMs / 1000),
       dataAgeSeconds: age === null ? null : Math.floor(age / 1000),
       nextCheck: iso(this.nextCheckAt),
-      backoffUntil: this.backoffUntil !== null && this.backoffUntil > now ? iso(this.backoffUntil) : null,
-      refusedVersion: this.refusedVersion,
+      backoffUntil: l.backoffUntil !== null && l.backoffUntil > now ? iso(l.backoffUntil) : null,
+      refusedVersion: l.refusedVersion,
       pollIntervalSeconds: Math.round(this.pollIntervalMs / 1000),
       maxShrink: this.maxShrink,
-      counts: { ...this.counts },
+      counts: { ...l.counts },
     };
-  }
-
-  /** Not an attempt: upstream is not asked, and the counters do not move. */
-  private backingOff(now: number): CheckResult {
-    const until = new Date(this.backoffUntil ?? now).toISOString();
-    const error: CheckError = { code: 'M365FC_ERR_UPDATE_BACKING_OFF', message: `Backing off after a 429 until ${until}`, details: { backoffUntil: until } };
-    return this.result('rate-limited', false, this.data.snapshot.version, now, { error });
   }
 
   private async run(force: boolean): Promise<CheckResult> {
     const started = this.timers.now();
     const before = this.data.snapshot;
-    this.lastAttempt = started;
-    this.counts.checks++;
+    this.ledger.attempted(started);
     const abort = new AbortController();
     this.abort = abort;
     this.emit('checking');
-    const warnings: CheckError[] = [];
+    const warnings: M365Error[] = [];
     let result: CheckResult;
     try {
       result = await this.attempt(force, before, started, abort.signal, warnings);
@@ -376,46 +212,35 @@ export class Updater<T> extends EventEmitter {
     return result;
   }
 
-  private async attempt(force: boolean, before: Snapshot, started: number, signal: AbortSignal, warnings: CheckError[]): Promise<CheckResult> {
+  private async attempt(force: boolean, before: Snapshot, started: number, signal: AbortSignal, warnings: M365Error[]): Promise<CheckResult> {
     const query = this.client.query;
     const { latest } = await this.client.version(signal);
-    this.latestSeen = latest;
+    this.ledger.latestSeen = latest;
     const inUse = before.version;
     const sameInstance = before.instance.toLowerCase() === query.instance.toLowerCase();
     if (!force && sameInstance) {
       if (latest === inUse && fetchedWith(before, query)) return this.succeed('current', force, before.version, started, latest, warnings);
       if (latest < inUse) {
-        throw new Refusal('version', {
-          code: 'M365FC_ERR_UPDATE_VERSION_BACKWARDS',
-          message: `Upstream offers version ${latest}, older than ${inUse} in use`,
-          details: { latest, inUse },
-        });
+        throw new Refusal(
+          'version',
+          new M365Error('M365FC_ERR_UPDATE_VERSION_BACKWARDS', `Upstream offers version ${latest}, older than ${inUse} in use`, { latest, inUse }),
+        );
       }
-      if (latest === this.refusedVersion && this.refusedError) {
-        // Refused before: not downloaded again until a newer version or a forced check.
-        throw new Refusal(this.refusedError.code === 'M365FC_ERR_UPDATE_SHRINK' ? 'shrink' : 'validate', {
-          ...this.refusedError,
-          details: { ...this.refusedError.details, latest, alreadyRefused: true },
-        });
-      }
+      // Refused before: not downloaded again until a newer version or a forced check.
+      const again = this.ledger.refusedBefore(latest);
+      if (again) throw new Refusal(again.code === 'M365FC_ERR_UPDATE_SHRINK' ? 'shrink' : 'validate', again);
     }
     const response = await this.client.endpoints(signal);
     let snapshot: Snapshot;
-    let index: T;
     try {
-      snapshot = snapshotFromSets(response.data, {
-        instance: query.instance,
-        version: latest,
-        fetchedAt: new Date(this.timers.now()).toISOString(),
-        origin: response.url,
-      });
-      index = this.build(snapshot);
+      snapshot = snapshotFromSets(response.data, { instance: query.instance, version: latest, fetchedAt: new Date(this.timers.now()).toISOString(), origin: response.url });
     } catch (err) {
-      throw new Refusal('validate', toCheckError(err));
+      throw new Refusal('validate', toCodedError(err));
     }
+    const index = validateGate(snapshot, this.build);
     const scope: CoverageScope = { noIPv6: query.noIPv6, serviceAreas: query.serviceAreas };
     const coverage = measureCoverage(before, snapshot, scope);
-    if (!force && sameInstance) this.shrinkGate(coverage);
+    if (!force && sameInstance) shrinkGate(coverage, this.maxShrink);
     let records: ChangeRecord[] = [];
     if (inUse !== UNKNOWN_VERSION && sameInstance && latest > inUse) {
       try {
@@ -423,52 +248,29 @@ export class Updater<T> extends EventEmitter {
       } catch (err) {
         if (signal.aborted) throw err;
         // /changes only enriches the diff; its failure does not hold the update back.
-        const e = toCheckError(err);
-        warnings.push(e);
-        this.emit('warning', e);
-        if (e.code === 'M365FC_ERR_UPSTREAM_RATE_LIMITED') this.backOff(e);
+        const e = this.warn(err, warnings);
+        if (e.code === 'M365FC_ERR_UPSTREAM_RATE_LIMITED') this.ledger.backOff(e, this.timers.now(), this.rateLimitBackoffMs);
       }
     }
     const diff = diffSnapshots(before, snapshot, records, scope);
     if (this.store) {
-      try {
-        await this.store.writeLastKnownGood(snapshot, new Date(this.timers.now()));
-      } catch (err) {
-        // The new data is good and is used; it just will not survive a restart.
-        const e = toCheckError(err);
-        warnings.push(e);
-        this.emit('warning', e);
-      }
+      // The new data is good and is used even when it cannot be written (it will not survive a restart).
+      await this.store.writeLastKnownGood(snapshot, new Date(this.timers.now())).catch((err: unknown) => this.warn(err, warnings));
     }
     if (signal.aborted) throw new M365Error('M365FC_ERR_UPDATE_STOPPED', 'The updater was stopped before the new version was published');
     const update: AppliedUpdate<T> = { previous: before, snapshot, index, diff, forced: force };
     this.data = { snapshot, index, source: 'upstream' };
-    this.refusedVersion = null;
-    this.refusedError = null;
-    this.counts.updates++;
+    const result = this.succeed('updated', force, before.version, started, latest, warnings, { coverage, diff });
     this.publishFn?.(update);
     this.emit('update', update);
-    return this.succeed('updated', force, before.version, started, latest, warnings, { coverage, diff });
+    return result;
   }
 
-  private shrinkGate(c: Coverage): void {
-    const losses: Array<[string, number]> = [
-      ['ipv4', c.ipv4.lostShare],
-      ['ipv6', c.ipv6.lostShare],
-      ['hosts', c.hosts.lostShare],
-    ];
-    const over = losses.filter(([, share]) => share > this.maxShrink);
-    if (over.length === 0) return;
-    const what = over.map(([k, share]) => `${k} ${(share * 100).toFixed(1)}%`).join(', ');
-    throw new Refusal(
-      'shrink',
-      {
-        code: 'M365FC_ERR_UPDATE_SHRINK',
-        message: `The new version loses ${what} of what the version in use covers (limit ${(this.maxShrink * 100).toFixed(0)}%)`,
-        details: { over: Object.fromEntries(over), maxShrink: this.maxShrink },
-      },
-      c,
-    );
+  private warn(err: unknown, warnings: M365Error[]): M365Error {
+    const e = toCodedError(err);
+    warnings.push(e);
+    this.emit('warning', e);
+    return e;
   }
 
   private succeed(
@@ -477,60 +279,26 @@ export class Updater<T> extends EventEmitter {
     versionBefore: string,
     started: number,
     latest: string,
-    warnings: CheckError[],
+    warnings: M365Error[],
     extra: { coverage?: Coverage; diff?: SnapshotDiff } = {},
   ): CheckResult {
-    this.lastSuccess = this.timers.now();
-    this.lastOutcome = outcome;
-    this.lastError = warnings[0] ?? null;
-    this.consecutiveFailures = 0;
+    this.ledger.succeeded(outcome, this.timers.now(), warnings);
     return this.result(outcome, force, versionBefore, started, { latest, warnings, ...extra });
   }
 
-  private onError(err: unknown, force: boolean, before: Snapshot, started: number, warnings: CheckError[]): CheckResult {
+  private onError(err: unknown, force: boolean, before: Snapshot, started: number, warnings: M365Error[]): CheckResult {
+    const latest = this.ledger.latestSeen;
     if (err instanceof Refusal) {
-      this.counts.refusals++;
-      this.consecutiveFailures++;
-      this.lastOutcome = 'refused';
-      this.lastError = err.error;
-      if (err.gate !== 'version') {
-        this.refusedVersion = this.latestSeen;
-        this.refusedError = err.error;
-      }
-      return this.result('refused', force, before.version, started, {
-        latest: this.latestSeen,
-        error: err.error,
-        gate: err.gate,
-        coverage: err.coverage,
-        warnings,
-      });
+      this.ledger.refused(err);
+      return this.result('refused', force, before.version, started, { latest, error: err.error, gate: err.gate, coverage: err.coverage, warnings });
     }
-    const error = toCheckError(err);
-    if (error.code === 'M365FC_ERR_UPDATE_STOPPED') {
-      return this.result('failed', force, before.version, started, { latest: this.latestSeen, error, warnings });
-    }
-    this.counts.failures++;
-    this.consecutiveFailures++;
-    this.lastError = error;
-    const limited = error.code === 'M365FC_ERR_UPSTREAM_RATE_LIMITED';
-    if (limited) this.backOff(error);
-    this.lastOutcome = limited ? 'rate-limited' : 'failed';
-    return this.result(this.lastOutcome, force, before.version, started, { latest: this.latestSeen, error, warnings });
+    const error = toCodedError(err);
+    if (error.code === 'M365FC_ERR_UPDATE_STOPPED') return this.result('failed', force, before.version, started, { latest, error, warnings });
+    const outcome = this.ledger.failed(error, this.timers.now(), this.rateLimitBackoffMs);
+    return this.result(outcome, force, before.version, started, { latest, error, warnings });
   }
 
-  private backOff(error: CheckError): void {
-    const retryAfter = error.details['retryAfterMs'];
-    const wait = typeof retryAfter === 'number' && retryAfter >= 0 ? retryAfter : this.rateLimitBackoffMs;
-    this.backoffUntil = this.timers.now() + wait;
-  }
-
-  private result(
-    outcome: CheckOutcome,
-    forced: boolean,
-    versionBefore: string,
-    started: number,
-    r: { latest?: string | null; error?: CheckError; gate?: Gate; coverage?: Coverage | null; diff?: SnapshotDiff; warnings?: CheckError[] },
-  ): CheckResult {
+  private result(outcome: CheckOutcome, forced: boolean, versionBefore: string, started: number, r: ResultParts): CheckResult {
     return {
       outcome,
       forced,
@@ -549,25 +317,12 @@ export class Updater<T> extends EventEmitter {
 
   private async persist(): Promise<void> {
     if (!this.store) return;
-    try {
-      await this.store.writeStatus({
-        lastAttempt: this.lastAttempt,
-        lastSuccess: this.lastSuccess,
-        lastErrorCode: this.lastError?.code ?? null,
-        consecutiveFailures: this.consecutiveFailures,
-        backoffUntil: this.backoffUntil,
-        refusedVersion: this.refusedVersion,
-        refusedCode: this.refusedError?.code ?? null,
-      });
-    } catch (err) {
-      this.emit('warning', toCheckError(err));
-    }
+    await this.store.writeStatus(this.ledger.persisted).catch((err: unknown) => this.emit('warning', toCodedError(err)));
   }
 
   private scheduleNext(): void {
-    const now = this.timers.now();
-    let at = now + this.pollIntervalMs * (1 + this.jitter * this.random());
-    if (this.backoffUntil !== null) at = Math.max(at, this.backoffUntil);
+    let at = this.timers.now() + this.pollIntervalMs * (1 + this.jitter * this.random());
+    if (this.ledger.backoffUntil !== null) at = Math.max(at, this.ledger.backoffUntil);
     this.scheduleAt(Math.round(at));
   }
 

@@ -1,7 +1,7 @@
 import type { Category, EndpointSet, Snapshot } from '../types.js';
 import { formatPorts } from './parse-ports.js';
 import { parsePrefix } from './parse-prefix.js';
-import type { ChangeRecord } from '../follow/web-service-client.js';
+import type { ChangeRecord } from './change-records.js';
 
 /**
  * What changed between two snapshots, set by set, and how much address space and how many host

@@ -151,7 +151,7 @@ export class ServeMetrics {
     });
     new Gauge({
       name: 'm365fc_updater_status',
-      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds, last_attempt_age_seconds); absent without an updater',
+      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds, last_attempt_age_seconds, reloads_refused); absent without an updater',
       labelNames: ['field'],
       registers,
       aggregator: 'max',
@@ -165,6 +165,7 @@ export class ServeMetrics {
         if (!Number.isNaN(ok)) this.set({ field: 'last_success_age_seconds' }, Math.max(0, (now() - ok) / 1000));
         const at = typeof u.lastAttempt === 'string' ? Date.parse(u.lastAttempt) : NaN;
         if (!Number.isNaN(at)) this.set({ field: 'last_attempt_age_seconds' }, Math.max(0, (now() - at) / 1000));
+        if (typeof u.reloadsRefused === 'number') this.set({ field: 'reloads_refused' }, u.reloadsRefused);
       },
     });
     // The updater's last error code as a label (1 while it is the last error); absent when none.

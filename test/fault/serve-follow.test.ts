@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/follow/state-store.js';
 import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
-import { prepareFollower, type Follower } from '../../src/follow/follower.js';
+import { Follower } from '../../src/follow/follower.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../src/follow/webhooks.js';
@@ -49,7 +49,7 @@ async function serve(argv: string[], o: { listen?: boolean; timers?: ManualTimer
   const args = expandBooleanFlags(['--port', '0', '--log-level', 'silent', '--admin-token-file', adminFile, ...argv], FOLLOW_OPTIONS);
   const config = resolveServeConfig(args, {}, FOLLOW_OPTIONS);
   const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
-  const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500, timers: o.timers });
+  const follower = await Follower.open({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500, timers: o.timers });
   const entry: { server: RunningServer | null; follower: Follower; pool: Pool | null } = { server: null, follower, pool: null };
   running.push(entry);
   if (o.listen === false) return entry;

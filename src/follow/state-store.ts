@@ -139,8 +139,9 @@ export class StateStore {
   /**
    * Claims the directory for `query`. A directory recording another query (or, from before
    * query.json, holding a last-known-good fetched with another one) is refused with
-   * M365FC_ERR_STORE_QUERY_MISMATCH, unless `reset`: then its data and status are removed
-   * (the clientrequestid stays: it names the installation) and the new query is recorded.
+   * M365FC_ERR_STORE_QUERY_MISMATCH, unless `reset`: then its data, status and lock are removed
+   * (the clientrequestid stays: it names the installation) and the new query is recorded. A
+   * process of the old query still running keeps answering from memory; its writes are refused.
    */
   async claim(query: UpstreamQuery, o: { reset?: boolean; now?: Date } = {}): Promise<{ reset: boolean }> {
     await this.init();
@@ -153,7 +154,7 @@ export class StateStore {
     const differs = other !== null && !sameQuery(other, query);
     if (differs && o.reset !== true) throw mismatch(this.dir, other as UpstreamQuery, query);
     if (differs) {
-      for (const f of [LAST_KNOWN_GOOD_FILE, STATUS_FILE]) {
+      for (const f of [LAST_KNOWN_GOOD_FILE, STATUS_FILE, LOCK_FILE]) {
         try {
           await fs.rm(this.path(f), { force: true });
         } catch (err) {

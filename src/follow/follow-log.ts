@@ -1,6 +1,6 @@
 import type { Classifier } from '../index.js';
 import type { M365Error } from '../errors.js';
-import type { AppliedUpdate, CheckResult } from './check-result.js';
+import type { AppliedUpdate, CheckResult, ReloadReport } from './check-result.js';
 import type { Updater } from './updater.js';
 import type { WebhookReport, WebhookSender } from './webhooks.js';
 
@@ -59,4 +59,38 @@ export function reportUpdaterEvents(updater: Updater<Classifier>, webhooks: Webh
   updater.on('checked', (r: CheckResult) => log().debug({ outcome: r.outcome, latest: r.latest }, 'update check'));
   webhooks?.on('failed', (r: WebhookReport) => log().warn({ webhook: r.url, status: r.status, error: r.error, attempts: r.attempt }, 'webhook delivery failed'));
   webhooks?.on('dropped', (r: WebhookReport) => log().warn({ webhook: r.url }, 'webhook queue full: oldest event dropped'));
+}
+
+/**
+ * Logs re-reads of the state dir or the data file: what changed at info, a refusal at warn with
+ * its code (the same offer again, as each status write of the poller brings it, at debug), and
+ * keeps the last one and the count of refused offers for the status.
+ */
+export class ReloadLog {
+  last: ReloadReport | null = null;
+  refused = 0;
+  private lastRefusedKey: string | null = null;
+
+  constructor(private readonly log: () => FollowLogger) {}
+
+  note(r: ReloadReport): void {
+    if (r.outcome === 'unchanged') {
+      if (r.trigger === 'signal') this.log().info({ reload: r }, `reload (${r.from}): nothing new, still ${r.versionInUse}`);
+      return;
+    }
+    this.last = r;
+    if (r.outcome === 'reloaded') {
+      this.lastRefusedKey = null;
+      this.log().info({ reload: r, version: r.version, previousVersion: r.versionInUse }, r.from === 'state' ? 'data updated from the state dir' : 'data reloaded from the data file');
+      return;
+    }
+    const key = `${r.from} ${r.version ?? ''} ${r.errorCode ?? ''}`;
+    const repeat = key === this.lastRefusedKey && r.trigger === 'watch';
+    this.lastRefusedKey = key;
+    // Counted once per offer: the same file seen again is not a new refusal.
+    if (!repeat) this.refused++;
+    const msg = `reload (${r.from}) refused at the ${r.gate ?? '?'} gate: ${r.message ?? ''}; still ${r.versionInUse}`;
+    if (repeat) this.log().debug({ code: r.errorCode, reload: r }, msg);
+    else this.log().warn({ code: r.errorCode, reload: r }, msg);
+  }
 }

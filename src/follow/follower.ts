@@ -6,7 +6,7 @@ import { readDataFile } from '../ingest/snapshot-file.js';
 import type { Precedence, Snapshot } from '../types.js';
 import { LiveIndex, type ChangeRecord, type DataSource, type FollowView, type RefreshResult } from '../serve/live-index.js';
 import type { CheckResult, DataInUse, ReloadReport, UpdaterStatus } from './check-result.js';
-import { reportUpdaterEvents, stderrLogger, type FollowLogger } from './follow-log.js';
+import { ReloadLog, reportUpdaterEvents, stderrLogger, type FollowLogger } from './follow-log.js';
 import { ChangeHistory, reloadRecord, updateRecord } from './history.js';
 import type { FollowConfig } from './options.js';
 import { queryJson, type UpstreamQuery } from './query.js';
@@ -99,10 +99,7 @@ export class Follower implements FollowView {
   private watch: StateDirWatch | null = null;
   private takeOverTimer: unknown = null;
   private reloading: Promise<unknown> = Promise.resolve();
-  private lastReload: ReloadReport | null = null;
-  private reloadsRefused = 0;
-  /** The last refusal logged at warn: the same offer again is logged at debug. */
-  private lastRefusedKey: string | null = null;
+  private readonly reloads: ReloadLog;
   private stopping: Promise<void> | null = null;
 
   /** Prepares following as `input` says; for serve, the first check is made before it returns. */
@@ -177,6 +174,7 @@ export class Follower implements FollowView {
     this.fileData = p.initial;
     const f = p.input.follow;
     this.gates = { instance: f.instance, query, maxShrink: f.maxShrink, build: p.build, now: () => p.timers.now() };
+    this.reloads = new ReloadLog(() => p.log.current);
     this.liveIndex = new LiveIndex({ now: () => p.timers.now(), follow: this });
     this.liveIndex.publish(p.initial.index, { source: LIVE_SOURCE[p.initial.source] });
     const updater = p.updater;
@@ -195,7 +193,7 @@ export class Follower implements FollowView {
 
   updaterStatus(): FollowStatus | null {
     if (!this.updater) return null;
-    return { ...this.updater.status(), stateDir: this.p.store?.dir ?? null, polls: this.pollsNow, lastReload: this.lastReload, reloadsRefused: this.reloadsRefused };
+    return { ...this.updater.status(), stateDir: this.p.store?.dir ?? null, polls: this.pollsNow, lastReload: this.reloads.last, reloadsRefused: this.reloads.refused };
   }
 
   changes(): readonly ChangeRecord[] {
@@ -325,7 +323,7 @@ export class Follower implements FollowView {
       return none;
     }
     const { report, admitted } = await reloadThroughGates(read, inUse, from, trigger, this.gates);
-    this.note(report);
+    this.reloads.note(report);
     if (admitted) {
       const source = from === 'state' ? 'state' : 'file';
       const data: DataInUse<Classifier> = { snapshot: admitted.snapshot, index: admitted.index, source };
@@ -335,26 +333,6 @@ export class Follower implements FollowView {
       this.liveIndex.publish(admitted.index, { source: LIVE_SOURCE[source], fetchedAt: admitted.snapshot.fetchedAt, loadedAt }, this.p.history.add(reloadRecord(inUse, admitted.snapshot, loadedAt)));
     }
     return report;
-  }
-
-  private note(r: ReloadReport): void {
-    if (r.outcome === 'unchanged') {
-      if (r.trigger === 'signal') this.log.info({ reload: r }, `reload (${r.from}): nothing new, still ${r.versionInUse}`);
-      return;
-    }
-    this.lastReload = r;
-    if (r.outcome === 'reloaded') {
-      this.lastRefusedKey = null;
-      this.log.info({ reload: r, version: r.version, previousVersion: r.versionInUse }, r.from === 'state' ? 'data updated from the state dir' : 'data reloaded from the data file');
-      return;
-    }
-    this.reloadsRefused++;
-    const key = `${r.from} ${r.version ?? ''} ${r.errorCode ?? ''}`;
-    const repeat = key === this.lastRefusedKey && r.trigger === 'watch';
-    this.lastRefusedKey = key;
-    const msg = `reload (${r.from}) refused at the ${r.gate ?? '?'} gate: ${r.message ?? ''}; still ${r.versionInUse}`;
-    if (repeat) this.log.debug({ code: r.errorCode, reload: r }, msg);
-    else this.log.warn({ code: r.errorCode, reload: r }, msg);
   }
 }
 

@@ -11,7 +11,7 @@ export const PRINCIPLES: Readonly<Record<PrincipleTag, string>> = {
   'egress-locally': 'Egress network connections locally',
   'avoid-hairpins': 'Avoid network hairpins',
   'bypass-proxies-and-tls-inspection': 'Bypass proxies and TLS inspection for Optimize traffic',
-  operations: 'Operating the service (contract, robustness, performance)',
+  operations: 'Operating the service',
 };
 
 export const PRINCIPLE_SOURCES: Readonly<Record<PrincipleTag, PrincipleSource>> = {
@@ -25,7 +25,7 @@ export const PRINCIPLE_SOURCES: Readonly<Record<PrincipleTag, PrincipleSource>> 
 /** How the reports name a source. */
 export const SOURCE_TITLES: Readonly<Record<PrincipleSource, string>> = {
   microsoft: "Microsoft's principle",
-  m365fc: "the kit's own tag, not one of Microsoft's principles",
+  m365fc: "the kit's own tag, not a Microsoft principle",
 };
 
 export const PRINCIPLES_URL = 'https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-network-connectivity-principles';

@@ -137,5 +137,7 @@ describe('a target that does not answer', () => {
     expect(r.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual([]);
     expect(r.checks.filter((c) => c.group === 'performance').map((c) => c.verdict)).toEqual(['skip', 'skip', 'skip']);
     expect(r.checks.find((c) => c.id === 'correctness.hosts')?.evidence.notes?.[0]).toMatch(/GET \/v1\/endpoints: no answer/);
+    // Nothing answered: the robustness probes failed for want of an answer, not a wrong one.
+    expect(r.checks.filter((c) => c.group === 'robustness').map((c) => c.failure)).toEqual(r.checks.filter((c) => c.group === 'robustness').map(() => 'transport'));
   });
 });

@@ -17,7 +17,7 @@ function json(v: unknown): string {
 
 /** The principle cell: its title, marked when the tag is the kit's own. */
 function principleCell(c: CheckResult): string {
-  const own = PRINCIPLE_SOURCES[c.principle] === 'm365fc' ? ` <small>(${e(SOURCE_TITLES.m365fc)})</small>` : '';
+  const own = PRINCIPLE_SOURCES[c.principle] === 'm365fc' ? ` <small>(kit's own tag)</small>` : '';
   return `<td title="${e(c.principle)}">${e(PRINCIPLES[c.principle])}${own}</td>`;
 }
 
@@ -67,7 +67,7 @@ th{background:#f3f3f3}code{font-size:.8rem;word-break:break-all}.pass{color:#1d7
 </style></head><body>
 <h1>m365-flow-classifier certification run</h1>
 <div class="banner"><strong>Self-assessment, not Microsoft certification.</strong> ${e(r.framing)}
-Principles: <a href="${PRINCIPLES_URL}">Microsoft 365 network connectivity principles</a>; checks about running the service carry the kit's own tag, ${e(PRINCIPLES.operations)}.</div>
+Principles: <a href="${PRINCIPLES_URL}">Microsoft 365 network connectivity principles</a>; checks about running the service (contract, robustness, performance) carry the kit's own tag, ${e(PRINCIPLES.operations)}.</div>
 <p>Target <code>${e(r.target)}</code> · profile ${r.profile} · seed ${r.seed} · started ${e(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s<br>
 Target data version ${e(String(info['version'] ?? 'unknown'))} (${e(String(info['source'] ?? 'unknown source'))}, precedence ${e(String(info['precedence'] ?? 'unknown'))}) · vectors from ${r.data.source} data ${e(String(r.data.version ?? ''))}, ${r.data.sets} sets${r.upstream ? ` · upstream <code>${e(r.upstream)}</code>` : ''}</p>
 <h2>Result: ${verdict}</h2>

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebsocketPluginOptions } from '@fastify/websocket';
 import WebSocket from 'ws';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import { DEFAULT_LINGER, lingerThenClose, type Linger } from './body-limit.js';
 
 /**

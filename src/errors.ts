@@ -88,11 +88,23 @@ export const ERRORS = {
   M365FC_ERR_EXPORT_UNKNOWN: { status: 404, message: 'No exporter of that name' },
   M365FC_ERR_EXPORT_BAD_OPTION: { status: 400, message: 'An exporter option is unknown, missing or invalid' },
   M365FC_ERR_EXPORT_RENDER: { status: 500, message: 'The exporter failed to render the file' },
-} as const satisfies Record<string, { status: number; message: string }>;
+
+  // analyze: flow-log reading (src/analyze). CLI-only: these name bad lines in summary.json and
+  // the exit message of `m365fc analyze`; they never reach HTTP clients (not in openapi.yaml).
+  M365FC_ERR_ANALYZE_BAD_CSV: { status: 422, message: 'A log line has broken CSV quoting', cliOnly: true },
+  M365FC_ERR_ANALYZE_BAD_JSON: { status: 422, message: 'A log line or record is not a JSON object', cliOnly: true },
+  M365FC_ERR_ANALYZE_SHORT_LINE: { status: 422, message: 'A log line has fewer fields than the columns used', cliOnly: true },
+  M365FC_ERR_ANALYZE_BAD_BYTES: { status: 422, message: 'A byte count is not a non-negative number', cliOnly: true },
+  M365FC_ERR_ANALYZE_BAD_TUPLE: { status: 422, message: 'An Azure flow tuple does not have the documented fields', cliOnly: true },
+  M365FC_ERR_ANALYZE_NO_RECORDS: { status: 422, message: 'No record could be read from the logs', cliOnly: true },
+} as const satisfies Record<string, { status: number; message: string; cliOnly?: true }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** The codes that can reach HTTP clients: openapi.yaml's ErrorCode enum lists exactly these. */
+export const HTTP_ERROR_CODES = ERROR_CODES.filter((c) => !('cliOnly' in ERRORS[c]));
 
 /** An error with a stable code. `details` says where (set id, field, value). */
 export class M365Error extends Error {

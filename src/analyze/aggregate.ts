@@ -98,6 +98,8 @@ export class Aggregator {
   readonly hosts: TopK<Classification>;
   readonly others: TopK<'host' | 'ip'>;
   private readonly flow: Flow = { ip: undefined, host: undefined, port: undefined, protocol: undefined };
+  /** Whether the last flow added was Microsoft 365. */
+  lastM365 = false;
   /** Connections counted (a record joined to another is not a connection of its own). */
   flows = 0;
   badLines = 0;
@@ -125,6 +127,7 @@ export class Aggregator {
     const r = this.classifier.classify(flow);
     if ('error' in r) return r.error.code;
     this.flows++;
+    this.lastM365 = r.m365;
     const bytes = rec.bytes;
     let acc = this.answers.get(r);
     if (acc === undefined) {

@@ -59,14 +59,26 @@ export class ConnectionStage {
 
   /** Turns, joins or counts `rec`; returns why it cannot be counted, else null. */
   push(rec: FlowRecord, join: number, file: string, line: number, window = this.opts.window): string | null {
+    if (rec.src === undefined && join === JOIN_NONE) {
+      // A log of destinations only (generic CSV): nothing to turn. Microsoft's prefixes hold no
+      // internal address, so only a flow that is not Microsoft 365 needs the check (measured: the
+      // check on every record cost 7 points of the CSV bench's ratio).
+      const err = this.agg.add(rec);
+      if (err === null && !this.agg.lastM365 && rec.ip !== undefined && this.nets.isInternal(rec.ip)) this.countInternal(rec.ip, rec.bytes);
+      return err;
+    }
     let internal = false;
     if (rec.ip !== undefined) {
-      let dk = this.nets.kind(rec.ip);
+      // Counted at once, the engine checks the address itself; a joined record needs it valid for its key.
+      let dk = join === JOIN_NONE ? (this.nets.isInternal(rec.ip) ? INTERNAL : EXTERNAL) : this.nets.kind(rec.ip);
       if (dk === INVALID) return BAD_IP;
-      if (rec.src !== undefined) {
+      const port = typeof rec.port === 'number' ? rec.port : Number(rec.port ?? 0) || 0;
+      const lowerSport = rec.sport > 0 && port > 0 && rec.sport < port;
+      // An external destination stays one unless the source is external too and has the lower
+      // port: the common case needs no look at the source (bench: 10% of a CSV log's time).
+      if (rec.src !== undefined && (dk === INTERNAL || lowerSport)) {
         const sk = this.nets.kind(rec.src);
-        const port = typeof rec.port === 'number' ? rec.port : Number(rec.port ?? 0) || 0;
-        const swap = sk !== INVALID && (sk !== dk ? dk === INTERNAL : rec.sport > 0 && port > 0 && rec.sport < port);
+        const swap = sk !== INVALID && (sk !== dk ? dk === INTERNAL : lowerSport);
         if (swap) {
           const ip = rec.ip;
           rec.ip = rec.src;

@@ -20,6 +20,8 @@ export class InternalNets {
   /** [4 network words, 4 mask words] per prefix */
   private readonly v6: number[] = [];
   private readonly w = new Uint32Array(4);
+  /** First octets that some IPv4 prefix covers: most addresses are told external by their first octet alone. */
+  private readonly firstOctet = new Uint8Array(256);
 
   constructor(cidrs: readonly string[] = DEFAULT_INTERNAL) {
     this.cidrs = cidrs;
@@ -33,6 +35,7 @@ export class InternalNets {
         if (!Number.isInteger(bits) || bits < 0 || bits > 32) throw bad(c);
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
         this.v4.push((v4 & mask) >>> 0, mask);
+        for (let o = (v4 & mask) >>> 24; o <= ((v4 | ~mask) >>> 0) >>> 24; o++) this.firstOctet[o] = 1;
         continue;
       }
       const w = new Uint32Array(4);
@@ -46,8 +49,27 @@ export class InternalNets {
     }
   }
 
+  /** True when `ip`, an address the engine accepted, is internal. */
+  isInternal(ip: string): boolean {
+    const c = ip.charCodeAt(0);
+    const d = ip.indexOf('.');
+    // IPv4 whose first octet no prefix covers: external without parsing.
+    if (c >= 48 && c <= 57 && d > 0 && d < 4 && this.firstOctet[Number(ip.slice(0, d))] === 0) return false;
+    return this.kind(ip) === INTERNAL;
+  }
+
   /** INTERNAL, EXTERNAL, or INVALID when `ip` is not an address. */
   kind(ip: string): number {
+    // The first octet of dotted IPv4 text, without parsing the rest: ~5% of analyze's time on a
+    // CSV log was this check before (bench/analyze/throughput.bench.ts profile).
+    let o = 0;
+    let i = 0;
+    for (; i < 4; i++) {
+      const c = ip.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      o = o * 10 + c;
+    }
+    if (i > 0 && i < 4 && ip.charCodeAt(i) === 46 && o < 256 && this.firstOctet[o] === 0) return parseIPv4(ip) >= 0 ? EXTERNAL : INVALID;
     const v4 = parseIPv4(ip);
     if (v4 >= 0) {
       const t = this.v4;

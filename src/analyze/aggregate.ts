@@ -1,5 +1,5 @@
 import type { Classifier } from '../match/classifier.js';
-import type { Category, Classification, EndpointSet, Flow } from '../types.js';
+import type { Category, Classification, EndpointSet, Flow } from '../core/types.js';
 import type { FlowRecord } from './flow-record.js';
 import type { BadLineSample } from './summary.js';
 import { detach, TopK } from './top-k.js';

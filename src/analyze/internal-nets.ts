@@ -1,5 +1,5 @@
-import { M365Error } from '../errors.js';
-import { parseIPv4, parseIPv6 } from '../match/parse-address.js';
+import { M365Error } from '../core/errors.js';
+import { parseIPv4, parseIPv6 } from '../core/addresses.js';
 
 /**
  * The networks that are "ours" (`--internal`): of a record's two endpoints, the one outside them

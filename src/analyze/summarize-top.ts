@@ -1,5 +1,5 @@
 import { normalizeHost } from '../match/normalize-host.js';
-import type { Category, Classification } from '../types.js';
+import type { Category, Classification } from '../core/types.js';
 import type { Aggregator } from './aggregate.js';
 import type { Counts, TopHost, TopOther, TopPrefix } from './summary.js';
 import type { TopEntry } from './top-k.js';

@@ -1,4 +1,4 @@
-import type { Category } from '../types.js';
+import type { Category } from '../core/types.js';
 import { CAT_WORDS, DIRECT_PATHS, OTHER_PATHS, OTHER_SITES, type Aggregator } from './aggregate.js';
 import { byWeight, topHosts, topOther, topPrefixes } from './summarize-top.js';
 import {

@@ -1,4 +1,4 @@
-import type { Category } from '../types.js';
+import type { Category } from '../core/types.js';
 import type { LogFields } from './flow-record.js';
 import type { KnownFormat } from './log-formats.js';
 

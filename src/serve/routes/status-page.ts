@@ -85,6 +85,8 @@ tr.won td{background:#dafbe1}
 ul.changes{margin:0;padding-left:18px;font-size:14px}ul.changes li{margin:3px 0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 #token-box{display:none;margin-top:12px}
+#update-alert{display:none;margin-top:14px;padding:10px 14px;border-radius:8px;border:1px solid #ff818266;background:#ffebe9;color:#82071e;font-size:14px}
+#update-alert strong{display:block;font-size:15px;margin-bottom:2px}
 `;
 
 /** The page's script. Data from the server is only ever set as textContent, never as HTML. */
@@ -203,6 +205,21 @@ function renderUpdater(stats) {
   ]);
 }
 
+// The first thing an operator sees when the service cannot reach Microsoft: that updates fail,
+// why (the updater's last error), and what is served meanwhile.
+function renderAlert(stats) {
+  const u = stats.updater, d = stats.data, box = $('update-alert');
+  if (!u || !d || !((u.consecutiveFailures || 0) > 0 || u.stale)) { box.style.display = 'none'; return; }
+  const failing = (u.consecutiveFailures || 0) > 0;
+  const head = failing
+    ? 'Updates from Microsoft fail: ' + u.consecutiveFailures + ' check' + (u.consecutiveFailures === 1 ? '' : 's') + ' in a row, last success ' + (u.lastSuccess ? ago(u.lastSuccess) : 'never')
+    : 'The data is stale: not confirmed current for ' + duration(u.dataAgeSeconds);
+  const why = u.lastErrorCode ? 'Why: ' + u.lastErrorCode + (u.lastErrorMessage ? ': ' + u.lastErrorMessage : '') + ' (' + u.upstream + ').' : '';
+  const serving = 'Still serving ' + d.source + ' data ' + d.version + (d.ageSeconds != null ? ', ' + duration(d.ageSeconds) + ' old' : '') + '. Next try ' + (u.nextCheck ? ago(u.nextCheck) : 'on the normal schedule') + '.';
+  box.replaceChildren(el('strong', {}, head), el('div', {}, why), el('div', {}, serving));
+  box.style.display = 'block';
+}
+
 function renderChanges(stats) {
   const list = stats.recentChanges || [];
   if (list.length === 0) { $('changes').replaceChildren(el('li', { class: 'muted' }, 'No change published since this server started.')); return; }
@@ -222,7 +239,7 @@ async function poll() {
     const res = await api('/v1/stats');
     if (!res.ok) throw new Error('HTTP ' + res.status);
     const stats = await res.json();
-    renderData(stats); renderUpdater(stats); renderRates(stats); renderChanges(stats);
+    renderAlert(stats); renderData(stats); renderUpdater(stats); renderRates(stats); renderChanges(stats);
     $('conn').textContent = 'live, every ' + (POLL_MS / 1000) + ' s';
     $('conn').className = 'muted ok';
   } catch (err) {
@@ -280,6 +297,7 @@ const HTML = `<!doctype html>
 <title>m365fc status</title><link rel="icon" href="data:,"><style>${CSS}</style></head>
 <body><main>
 <header><h1>m365-flow-classifier</h1><span id="version" class="muted"></span><span id="conn" class="muted">connecting…</span></header>
+<div id="update-alert" role="alert"></div>
 <div id="token-box"><form id="token-form"><label>Bearer token<input name="token" type="password" autocomplete="off"></label><button type="submit">Use token</button></form></div>
 <div class="grid">
 <section class="wide" id="rates-section"><h2>Lookups per second by category</h2><div id="rates" class="rates"></div></section>

@@ -214,7 +214,7 @@ function renderAlert(stats) {
   const head = failing
     ? 'Updates from Microsoft fail: ' + u.consecutiveFailures + ' check' + (u.consecutiveFailures === 1 ? '' : 's') + ' in a row, last success ' + (u.lastSuccess ? ago(u.lastSuccess) : 'never')
     : 'The data is stale: not confirmed current for ' + duration(u.dataAgeSeconds);
-  const why = u.lastErrorCode ? 'Why: ' + u.lastErrorCode + (u.lastErrorMessage ? ': ' + u.lastErrorMessage : '') + ' (' + u.upstream + ').' : '';
+  const why = u.lastErrorCode ? 'Why: ' + u.lastErrorCode + ': ' + (u.lastErrorMessage || 'asking ' + u.upstream) + '.' : '';
   const serving = 'Still serving ' + d.source + ' data ' + d.version + (d.ageSeconds != null ? ', ' + duration(d.ageSeconds) + ' old' : '') + '. Next try ' + (u.nextCheck ? ago(u.nextCheck) : 'on the normal schedule') + '.';
   box.replaceChildren(el('strong', {}, head), el('div', {}, why), el('div', {}, serving));
   box.style.display = 'block';

@@ -1,6 +1,7 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { M365Error, type ErrorCode } from '../errors.js';
+import { M365Error, type ErrorCode } from '../core/errors.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
 import { errorBody, toErrorBody } from './error-body.js';
@@ -46,7 +47,7 @@ export interface BuildAppOptions {
   readonly underPressure?: FastifyUnderPressureOptions | false;
   /** Register prom-client's process metrics (off in tests that build many apps). */
   readonly defaultMetrics?: boolean;
-  readonly now?: () => number;
+  readonly clock?: Clock;
   /** /readyz fails when the data is older than this, seconds; 0 or absent: off. */
   readonly maxDataAgeSeconds?: number;
 }
@@ -66,8 +67,8 @@ class OverloadedError extends M365Error {
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const live = options.liveIndex;
-  const now = options.now ?? Date.now;
-  const metrics = new ServeMetrics(live, { defaultMetrics: options.defaultMetrics ?? true, now });
+  const clock = options.clock ?? systemClock;
+  const metrics = new ServeMetrics(live, { defaultMetrics: options.defaultMetrics ?? true, clock });
   // A no-op unless this process is a node:cluster worker.
   metrics.reportToPrimary();
   const ctx: ServeContext = {
@@ -77,7 +78,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     api: options.openapi ?? loadOpenApi(),
     limits,
     tenant: options.tenant ?? null,
-    now,
+    clock,
     closing: false,
     maxDataAgeSeconds: options.maxDataAgeSeconds ?? 0,
   };

@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { ErrorCode } from '../../errors.js';
+import type { ErrorCode } from '../../core/errors.js';
 import { errorBody } from '../error-body.js';
 import type { ServeContext } from '../context.js';
 import type { SwapEvent } from '../live-index.js';

@@ -6,7 +6,7 @@ import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
 import { errorBody, toErrorBody } from './error-body.js';
 import { HostCaches } from './host-cache.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from '../follow/live-index.js';
 import { ServeMetrics } from './metrics.js';
 import { loadOpenApi, type OpenApiDocument } from './openapi.js';
 import { JSON_TYPE, sendError, sendErrorBody } from './reply.js';

@@ -20,7 +20,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Service } from 'kubernetes-models/v1';
 import { resolveServeConfig, SERVE_OPTIONS } from '../../src/serve/config.js';
-import { FOLLOW_OPTIONS } from '../../src/serve/follow-options.js';
+import { FOLLOW_OPTIONS } from '../../src/follow/options.js';
 import type { RunningServer } from '../../src/serve/server.js';
 import { call, startTestServer } from '../integration/helpers.js';
 import { REPO_ROOT } from '../support/data.js';

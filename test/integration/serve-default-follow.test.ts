@@ -17,7 +17,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/data.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { expectResponse } from '../support/openapi.js';
-import { defaultStateDir, expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
+import { defaultStateDir, expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import type { UpdaterStatus } from '../../src/follow/live-index.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
 import { call, startTestServer } from './helpers.js';
 
@@ -223,9 +224,10 @@ describe('/readyz with --max-data-age', () => {
     expect(unknown.body).toMatchObject({ code: 'M365FC_ERR_SERVE_DATA_TOO_OLD' });
     expect((unknown.body as { message: string }).message).toContain('unknown age');
     // With an updater, the age is the time since the data was last confirmed current.
-    server.liveIndex.updaterStatus = { consecutiveFailures: 0, dataAgeSeconds: 599 };
+    const status = (u: UpdaterStatus): void => server.liveIndex.attach({ updaterStatus: () => u, changes: () => [], refresh: null });
+    status({ consecutiveFailures: 0, dataAgeSeconds: 599 });
     expect((await call(p, 'GET', '/readyz')).status).toBe(200);
-    server.liveIndex.updaterStatus = { consecutiveFailures: 3, dataAgeSeconds: 601 };
+    status({ consecutiveFailures: 3, dataAgeSeconds: 601 });
     const old = await call(p, 'GET', '/readyz');
     expect(old.status).toBe(503);
     expect((old.body as { message: string }).message).toContain('601 s old');
@@ -236,7 +238,7 @@ describe('/readyz with --max-data-age', () => {
   it('is off by default: old data stays ready', async () => {
     const server = await startTestServer();
     cleanup.push(() => server.close());
-    server.liveIndex.updaterStatus = { dataAgeSeconds: 10 * 86_400 };
+    server.liveIndex.attach({ updaterStatus: () => ({ dataAgeSeconds: 10 * 86_400 }), changes: () => [], refresh: null });
     const p = await pool(server.url);
     expect((await call(p, 'GET', '/readyz')).status).toBe(200);
   });

@@ -5,7 +5,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { ErrorCode } from '../../core/errors.js';
 import { errorBody } from '../error-body.js';
 import type { ServeContext } from '../context.js';
-import type { SwapEvent } from '../live-index.js';
+import type { SwapEvent } from '../../follow/live-index.js';
 import { ROUTE_STREAM } from '../metrics.js';
 import { componentSchema, isObject, withoutItems } from '../openapi.js';
 import { answerFlows } from '../result-json.js';

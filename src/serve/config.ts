@@ -39,6 +39,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxHeapBytes', flag: 'max-heap-bytes', env: 'M365FC_MAX_HEAP_BYTES', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, help: 'answer 503 above this heap use (0: off)' },
   { key: 'retryAfter', flag: 'retry-after', env: 'M365FC_RETRY_AFTER', kind: 'integer', min: 0, max: 3600, default: DEFAULT_LIMITS.retryAfterSeconds, help: 'Retry-After seconds on 503' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'M365FC_SHUTDOWN_TIMEOUT_MS', kind: 'integer', min: 0, max: 600_000, default: 10_000, help: 'on SIGTERM, connections still open after this are cut' },
+  { key: 'maxDataAge', flag: 'max-data-age', env: 'M365FC_MAX_DATA_AGE', kind: 'integer', min: 0, max: 365 * 86_400, default: 0, help: '/readyz fails when the data was not confirmed current for this many seconds, or its age is unknown (0: off)' },
 ];
 
 export interface ServeConfig {
@@ -59,6 +60,8 @@ export interface ServeConfig {
   readonly maxEventLoopDelayMs: number;
   readonly maxHeapBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** /readyz answers 503 when the data is older than this, seconds; 0: off. */
+  readonly maxDataAgeSeconds: number;
   /** Values of the `extra` specs given to resolveServeConfig, by key. */
   readonly extra: Readonly<Record<string, OptionValue>>;
 }
@@ -186,6 +189,7 @@ export function resolveServeConfig(
     maxEventLoopDelayMs: int('maxEventLoopDelayMs'),
     maxHeapBytes: int('maxHeapBytes'),
     shutdownTimeoutMs: int('shutdownTimeoutMs'),
+    maxDataAgeSeconds: int('maxDataAge'),
     extra: extraValues,
   };
 }

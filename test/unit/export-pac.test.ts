@@ -127,6 +127,8 @@ describe('pac decisions on crafted data', () => {
     const pac = await loadPac(await renderPac(snapshot, { type: 1, tenant: 'contoso' }));
     try {
       expect(await pac.find('contoso.sharepoint.com')).toBe('DIRECT');
+      // OneDrive: Microsoft's tables for *.sharepoint.com list <tenant>-my.sharepoint.com too.
+      expect(await pac.find('contoso-my.sharepoint.com')).toBe('DIRECT');
       expect(await pac.find('fabrikam.sharepoint.com')).toBe(PROXY);
     } finally {
       pac.dispose();

@@ -3,7 +3,8 @@
  * was written for, its content type and its options (JSON Schema), and renders a file from a
  * plain data view of one endpoint-set snapshot. The host checks the range when the plugin is
  * registered and refuses a mismatch with a coded error, as fastify does with its plugins.
- * The built-in exporters (pac, split-tunnel, list, csv, squid) go through this same interface.
+ * The built-in exporters (pac, split-tunnel, list, csv, squid, nftables, ipset, dnsmasq, mmdb)
+ * go through this same interface.
  *
  * This file imports nothing from the classifier's src/: it is what vendors import.
  */
@@ -12,8 +13,14 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import semver from 'semver';
 
-/** The version of this plugin API (semver). A plugin declares the range it needs, e.g. `^1.0.0`. */
-export const API_VERSION = '1.0.0';
+/**
+ * The version of this plugin API (semver). A plugin declares the range it needs, e.g. `^1.0.0`.
+ * 1.1.0: `render` may return bytes (a binary file such as a MaxMind DB); optional `warnings`.
+ */
+export const API_VERSION = '1.1.0';
+
+/** What `render` gives: the file's text, or its bytes for a binary format. */
+export type RenderedFile = string | Uint8Array;
 
 export type CategoryName = 'Optimize' | 'Allow' | 'Default';
 
@@ -72,7 +79,12 @@ export interface ExporterPlugin<O extends object = object> {
   /** Option sets (as a user would type them) the conformance kit renders; `[{}]` when absent. */
   readonly examples?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** Renders the file. `options` are validated, coerced and completed with the schema's defaults. */
-  render(view: SnapshotView, options: O): string | Promise<string>;
+  render(view: SnapshotView, options: O): RenderedFile | Promise<RenderedFile>;
+  /**
+   * What a user should know about this file and these options (e.g. routes left out and why);
+   * the CLI prints them to stderr. The file itself should say the same in its comments.
+   */
+  warnings?(view: SnapshotView, options: O): readonly string[];
 }
 
 /** Gives a plugin literal its types; does nothing at run time. */
@@ -259,7 +271,7 @@ export class PluginRegistry {
   }
 
   /** Renders with options already returned by `options()`. A plugin that throws becomes `M365FC_ERR_EXPORT_RENDER`. */
-  async render(name: string, view: SnapshotView, options: Record<string, unknown>): Promise<string> {
+  async render(name: string, view: SnapshotView, options: Record<string, unknown>): Promise<RenderedFile> {
     const { plugin } = this.entry(name);
     let out: unknown;
     try {
@@ -268,10 +280,21 @@ export class PluginRegistry {
       if (isPluginError(err)) throw err;
       throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, { plugin: name }, { cause: err });
     }
-    if (typeof out !== 'string') {
-      throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" returned ${typeof out}, not a string`, { plugin: name });
+    if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
+      throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" returned ${typeof out}, not a string or bytes`, { plugin: name });
     }
     return out;
+  }
+
+  /** The plugin's warnings for these options (none when it has no `warnings`); a throw is M365FC_ERR_EXPORT_RENDER. */
+  warnings(name: string, view: SnapshotView, options: Record<string, unknown>): string[] {
+    const { plugin } = this.entry(name);
+    if (plugin.warnings === undefined) return [];
+    try {
+      return [...plugin.warnings(view, options)].map(String);
+    } catch (err) {
+      throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, { plugin: name }, { cause: err });
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ const PROXY = 'PROXY proxy.contoso.com:8080';
 const registry = createExportRegistry();
 
 async function renderPac(snapshot: Snapshot, options: Record<string, unknown>): Promise<string> {
-  return prepareExport(registry, 'pac', snapshot, { proxy: PROXY, ...options }).render();
+  return prepareExport(registry, 'pac', snapshot, { proxy: PROXY, ...options }).renderText();
 }
 
 /** What the PAC must answer: the engine's category for { host, 443, tcp }, specific-first. */

@@ -6,13 +6,14 @@ import { mergeIntervals, prefixInterval, type Family, type Interval } from '../.
 import { formatIPv4, formatIPv6 } from '../../src/match/parse-address.js';
 import { bigintToWords } from '../../src/ingest/parse-prefix.js';
 import { isFlowError, type Category, type Snapshot } from '../../src/types.js';
+import { LINE_MAX } from '../../src/export/tunnel-configs.js';
 import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
 import { Rng } from '../support/flow-gen.js';
 
 const registry = createExportRegistry();
 
 function render(snapshot: Snapshot, options: Record<string, unknown>): Promise<string> {
-  return prepareExport(registry, 'split-tunnel', snapshot, options).render();
+  return prepareExport(registry, 'split-tunnel', snapshot, options).renderText();
 }
 
 const MAX: Record<Family, bigint> = { 4: (1n << 32n) - 1n, 6: (1n << 128n) - 1n };
@@ -24,6 +25,14 @@ function intervalsOf(cidrs: readonly string[]): Record<Family, Interval[]> {
     out[p.family].push(p);
   }
   return out;
+}
+
+/** Every prefix of every AllowedIPs line. */
+function allowedOf(wg: string): string[] {
+  return wg
+    .split('\n')
+    .filter((l) => l.startsWith('AllowedIPs = '))
+    .flatMap((l) => l.slice('AllowedIPs = '.length).split(', '));
 }
 
 function contains(merged: readonly Interval[], a: bigint): boolean {
@@ -96,9 +105,8 @@ describe('split-tunnel exporter on the real snapshots', () => {
     it(`${name}: WireGuard AllowedIPs is the exact complement, minimal`, async () => {
       const cidrs = (await render(snapshot, {})).trim().split('\n');
       const wg = await render(snapshot, { format: 'wireguard' });
-      const line = wg.split('\n').find((l) => l.startsWith('AllowedIPs = '));
-      expect(line).toBeDefined();
-      const allowed = line!.slice('AllowedIPs = '.length).split(', ');
+      const allowed = allowedOf(wg);
+      expect(allowed.length).toBeGreaterThan(5);
       expectMinimal(allowed);
       const a = intervalsOf(allowed);
       const b = intervalsOf(cidrs);
@@ -111,12 +119,15 @@ describe('split-tunnel exporter on the real snapshots', () => {
       }
     });
 
-    it(`${name}: OpenVPN routes are the same prefixes`, async () => {
+    it(`${name}: OpenVPN routes are the same prefixes (IPv6 only with --gateway6, never with the IPv4 gateway)`, async () => {
       const cidrs = (await render(snapshot, {})).trim().split('\n');
-      const ovpn = (await render(snapshot, { format: 'openvpn' })).split('\n').filter((l) => l.startsWith('route'));
+      const ovpn = (await render(snapshot, { format: 'openvpn', gateway6: '2001:db8:1::1' })).split('\n').filter((l) => l.startsWith('route'));
       const back = ovpn.map((l) => {
         const [kind, net, mask, gw] = l.split(' ');
-        if (kind === 'route-ipv6') return net!;
+        if (kind === 'route-ipv6') {
+          expect(mask).toBe('2001:db8:1::1');
+          return net!;
+        }
         expect(gw).toBe('net_gateway');
         const m = prefixInterval(`${mask}/32`).lo;
         const len = m === 0n ? 0 : 32 - (m ^ 0xffffffffn).toString(2).replace(/^0+/, '').length;
@@ -146,7 +157,51 @@ describe('split-tunnel exporter on the real snapshots', () => {
       '10.1.0.0/16',
       '2001:db8::/32',
     ]);
-    expect((await render(snapshot, { family: 'ipv6', format: 'openvpn' })).split('\n')[1]).toBe('route-ipv6 2001:db8::/32 net_gateway');
+    expect((await render(snapshot, { family: 'ipv6', format: 'openvpn', gateway6: 'fe80::1' })).split('\n')[1]).toBe('route-ipv6 2001:db8::/32 fe80::1');
     expect(await render(snapshot, { family: 'ipv4', format: 'wireguard', category: 'Default' })).toContain('AllowedIPs = 0.0.0.0/5, 8.0.0.0/7, 10.0.0.0/22, 10.0.4.0/24, 10.0.5.128/25');
+  });
+
+  it('OpenVPN without --gateway6: no route-ipv6 line (net_gateway is IPv4 only), the IPv6 prefixes as comments, a warning; --gateway never on IPv6', async () => {
+    const sets = [{ id: 1, serviceArea: 'Exchange', serviceAreaDisplayName: 'E', ips: ['10.0.0.0/16', '2001:db8::/32'], tcpPorts: '443', expressRoute: false, category: 'Optimize', required: true }];
+    const snapshot = parseEndpointsResponse(JSON.stringify(sets));
+    const prepared = prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway: '192.168.1.1' });
+    const conf = await prepared.renderText();
+    expect(conf).toContain('route 10.0.0.0 255.255.0.0 192.168.1.1\n');
+    expect(conf).not.toMatch(/^route-ipv6/m);
+    expect(conf).toContain('#   2001:db8::/32\n');
+    expect(prepared.warnings().join('\n')).toMatch(/1 IPv6 Optimize prefixes are not routed.*--gateway6/);
+    expect(prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', family: 'ipv4' }).warnings()).toEqual([]);
+    const with6 = await prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway: '192.168.1.1', gateway6: '2001:db8:ffff::1' }).renderText();
+    expect(with6).toContain('route-ipv6 2001:db8::/32 2001:db8:ffff::1\n');
+    expect(with6).not.toContain('192.168.1.1\nroute-ipv6 2001:db8::/32 192.168.1.1');
+    expect(with6.split('\n').filter((l) => l.startsWith('route-ipv6')).every((l) => !l.includes('192.168.1.1'))).toBe(true);
+    await expect(prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway6: '1.2.3.4' }).render()).rejects.toMatchObject({ code: 'M365FC_ERR_EXPORT_BAD_OPTION' });
+  });
+
+  it('WireGuard: the endpoint and --exclude are left out of AllowedIPs, exactly, over lines of bounded length', async () => {
+    const sets = [{ id: 1, serviceArea: 'Exchange', serviceAreaDisplayName: 'E', ips: ['13.107.0.0/16', '2603:1000::/24'], tcpPorts: '443', expressRoute: false, category: 'Optimize', required: true }];
+    const snapshot = parseEndpointsResponse(JSON.stringify(sets));
+    const prepared = prepareExport(registry, 'split-tunnel', snapshot, { format: 'wireguard', endpoint: '[2001:db8::7]:51820', exclude: '192.168.0.0/16,203.0.113.9' });
+    const wg = await prepared.renderText();
+    expect(prepared.warnings()).toEqual([]);
+    for (const l of wg.split('\n').filter((x) => x.startsWith('AllowedIPs'))) expect(l.length).toBeLessThanOrEqual(LINE_MAX);
+    const allowed = intervalsOf(allowedOf(wg));
+    const out: Record<Family, string[]> = { 4: ['13.107.0.0/16', '192.168.0.0/16', '203.0.113.9/32'], 6: ['2603:1000::/24', '2001:db8::7/128'] };
+    for (const f of [4, 6] as const) {
+      const outside = mergeIntervals(out[f].map(prefixInterval));
+      const inside = mergeIntervals(allowed[f]);
+      const size = (ivs: Interval[]): bigint => ivs.reduce((n, iv) => n + (iv.hi - iv.lo + 1n), 0n);
+      expect(size(outside) + size(inside)).toBe(MAX[f] + 1n);
+      expect(mergeIntervals([...outside, ...inside])).toEqual([{ lo: 0n, hi: MAX[f] }]);
+    }
+    expect(contains(mergeIntervals(allowed[4]), prefixInterval('203.0.113.10/32').lo)).toBe(true);
+    // A host name cannot be resolved here: said in the file and as a warning.
+    const named = prepareExport(registry, 'split-tunnel', snapshot, { format: 'wireguard', endpoint: 'vpn.contoso.com:51820' });
+    expect(await named.renderText()).toMatch(/# WARNING: endpoint vpn\.contoso\.com:51820 is a host name/);
+    expect(named.warnings()).toHaveLength(1);
+    for (const bad of [{ endpoint: '1.2.3:51820' }, { endpoint: 'a b' }, { exclude: '10.0.0.0/33' }]) {
+      await expect(prepareExport(registry, 'split-tunnel', snapshot, { format: 'wireguard', ...bad }).render()).rejects.toMatchObject({ code: 'M365FC_ERR_EXPORT_BAD_OPTION' });
+    }
+    await expect(prepareExport(registry, 'split-tunnel', snapshot, { exclude: '10.0.0.0/8' }).render()).rejects.toMatchObject({ code: 'M365FC_ERR_EXPORT_BAD_OPTION' });
   });
 });

@@ -6,7 +6,7 @@ import { openVpnWarnings, renderOpenVpn, renderWireGuard, wireGuardExcluded } fr
  * VPN split tunnelling: the Optimize prefixes (by default), merged into the fewest CIDR prefixes,
  * as a plain list, OpenVPN `route` lines that send them outside the tunnel, or WireGuard
  * `AllowedIPs` lines that tunnel everything except them (the exact complement); see
- * tunnel-configs.ts for why IPv6 OpenVPN routes need an explicit gateway.
+ * tunnel-configs.ts for why the OpenVPN form has no route-ipv6 line.
  * An address is in the list exactly when the engine's IP verdict for it (longest prefix, then
  * category) is a selected category: a longer prefix of another category is cut out.
  */
@@ -55,7 +55,7 @@ function familiesOf(options: SplitTunnelOptions): Family[] {
 }
 
 export function splitTunnelWarnings(view: SnapshotView, options: SplitTunnelOptions): string[] {
-  if (options.format === 'openvpn') return openVpnWarnings(tunnelBypass(view, options.category), familiesOf(options), options, options.category.join(', '));
+  if (options.format === 'openvpn') return openVpnWarnings(tunnelBypass(view, options.category), familiesOf(options), options.category.join(', '));
   if (options.format === 'wireguard') return wireGuardExcluded(options).warnings;
   return [];
 }
@@ -89,7 +89,7 @@ export const splitTunnelExporter = defineExporter<SplitTunnelOptions>({
       gateway6: {
         type: 'string',
         pattern: '^[0-9A-Fa-f:.]{2,45}$',
-        description: 'OpenVPN: the local IPv6 router; without it no route-ipv6 lines (net_gateway is IPv4 only).',
+        description: 'OpenVPN: the IPv6 router of the route-up script for the IPv6 prefixes (default: $net_gateway_ipv6, set by OpenVPN).',
       },
       endpoint: { type: 'string', maxLength: 260, description: "WireGuard: the peer's HOST_OR_IP[:PORT]; its address is left out of AllowedIPs." },
       exclude: {
@@ -104,7 +104,7 @@ export const splitTunnelExporter = defineExporter<SplitTunnelOptions>({
   examples: [
     {},
     { format: 'openvpn' },
-    { format: 'openvpn', gateway: '192.168.1.1', gateway6: 'fe80::1' },
+    { format: 'openvpn', gateway: '192.168.1.1', gateway6: '2001:db8:1::1' },
     { format: 'wireguard', family: 'ipv4' },
     { format: 'wireguard', endpoint: '203.0.113.7:51820', exclude: '192.168.0.0/16,fd00::/8' },
     { category: 'Optimize,Allow' },

@@ -5,11 +5,14 @@ import { complement, formatPrefix, intervalToPrefixes, mergeIntervals, parseAddr
 /**
  * The OpenVPN and WireGuard forms of the split-tunnel export.
  *
- * OpenVPN: `route NET MASK GATEWAY` sends a prefix outside the tunnel. For IPv6 there is no such
- * keyword: `net_gateway` is IPv4 only in the 2.x client (2.6.14: "cannot parse gateway spec
- * 'net_gateway'"), OpenVPN then warns and installs the route INTO the tunnel, the opposite of
- * the file's purpose. So `route-ipv6` lines are written only with an explicit IPv6 gateway
- * (`gateway6`); without one the IPv6 prefixes are listed as comments and a warning says why.
+ * OpenVPN: `route NET MASK GATEWAY` sends an IPv4 prefix outside the tunnel. IPv6 has no such
+ * line: `net_gateway` is IPv4 only in the 2.x client (2.6.14: "cannot parse gateway spec
+ * 'net_gateway'"), and `route-ipv6 PREFIX GATEWAY` always routes INTO the tun device whatever the
+ * gateway (its gateway is used only on tap; measured with 2.6.14 in a namespace, test/tools/
+ * openvpn.test.ts: `net_route_v6_add: 2603:1006::/40 via :: dev tun0`). So the file never has a
+ * `route-ipv6` line. It carries the IPv6 prefixes as a route-up script in comments (`#route-up: `
+ * lines), routing them via `$net_gateway_ipv6` (which OpenVPN sets for scripts) or `gateway6`,
+ * and a warning says so.
  *
  * WireGuard has no exclude syntax: AllowedIPs is the exact complement of what must stay outside
  * (the bypass prefixes, the peer's own endpoint, `exclude`). wg-quick routes every AllowedIPs
@@ -43,11 +46,14 @@ export function checkGateway6(gateway6: string | undefined): void {
   if (gateway6 !== undefined && parseAddressValue(gateway6)?.family !== 6) throw badOption(`gateway6 "${gateway6}" is not an IPv6 address`, 'gateway6');
 }
 
-export function openVpnWarnings(bypass: Record<Family, Interval[]>, families: readonly Family[], form: OpenVpnForm, what: string): string[] {
-  if (!families.includes(6) || form.gateway6 !== undefined || bypass[6].length === 0) return [];
+/** The prefix of the route-up script lines: `sed -n 's/^#route-up: //p' FILE > SCRIPT`. */
+export const ROUTE_UP_MARK = '#route-up: ';
+
+export function openVpnWarnings(bypass: Record<Family, Interval[]>, families: readonly Family[], what: string): string[] {
+  if (!families.includes(6) || bypass[6].length === 0) return [];
   const n = toCidrs(bypass[6], 6).length;
   return [
-    `${n} IPv6 ${what} prefixes are not routed outside the tunnel: OpenVPN's net_gateway is IPv4 only and a route-ipv6 without a usable gateway goes INTO the tunnel; give --gateway6 ADDR (your local IPv6 router) to route them`,
+    `${n} IPv6 ${what} prefixes have no route line: OpenVPN 2.x routes every route-ipv6 into the tunnel (net_gateway is IPv4 only, a gateway is used only on tap); the file carries them as a route-up script (lines starting "${ROUTE_UP_MARK.trim()}")`,
   ];
 }
 
@@ -57,16 +63,18 @@ export function renderOpenVpn(bypass: Record<Family, Interval[]>, families: read
   if (families.includes(4)) {
     for (const iv of bypass[4]) for (const p of intervalToPrefixes(iv, 4)) lines.push(`route ${formatIPv4(Number(p.network))} ${maskOf(p.length)} ${form.gateway}`);
   }
-  if (families.includes(6)) {
-    const v6 = toCidrs(bypass[6], 6);
-    if (form.gateway6 !== undefined) for (const c of v6) lines.push(`route-ipv6 ${c} ${form.gateway6}`);
-    else if (v6.length > 0) {
-      lines.push(
-        `# WARNING: ${openVpnWarnings(bypass, families, form, what)[0]}.`,
-        '# The IPv6 prefixes, not routed:',
-        ...v6.map((c) => `#   ${c}`),
-      );
-    }
+  const v6 = families.includes(6) ? toCidrs(bypass[6], 6) : [];
+  if (v6.length > 0) {
+    const via = form.gateway6 ?? '"$net_gateway_ipv6"';
+    // Short comment lines: OpenVPN reads a config line in pieces of 256 characters.
+    lines.push(
+      `# WARNING: ${v6.length} IPv6 ${what} prefixes have no route line here. OpenVPN 2.x sends every`,
+      '# route-ipv6 into the tunnel (net_gateway is IPv4 only; a route-ipv6 gateway is used only on tap).',
+      `# To route them outside the tunnel: sed -n 's/^${ROUTE_UP_MARK}//p' THIS_FILE > /etc/openvpn/m365-ipv6.sh,`,
+      '# chmod +x it, and add to the client config: script-security 2 and route-up /etc/openvpn/m365-ipv6.sh',
+      `${ROUTE_UP_MARK}#!/bin/sh`,
+      ...v6.map((c) => `${ROUTE_UP_MARK}ip -6 route replace ${c} via ${via}`),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

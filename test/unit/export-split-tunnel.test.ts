@@ -6,7 +6,7 @@ import { mergeIntervals, prefixInterval, type Family, type Interval } from '../.
 import { formatIPv4, formatIPv6 } from '../../src/match/parse-address.js';
 import { bigintToWords } from '../../src/ingest/parse-prefix.js';
 import { isFlowError, type Category, type Snapshot } from '../../src/types.js';
-import { LINE_MAX } from '../../src/export/tunnel-configs.js';
+import { LINE_MAX, ROUTE_UP_MARK } from '../../src/export/tunnel-configs.js';
 import { REAL_RESPONSES, readRealResponseText } from '../support/data.js';
 import { Rng } from '../support/flow-gen.js';
 
@@ -119,15 +119,19 @@ describe('split-tunnel exporter on the real snapshots', () => {
       }
     });
 
-    it(`${name}: OpenVPN routes are the same prefixes (IPv6 only with --gateway6, never with the IPv4 gateway)`, async () => {
+    it(`${name}: OpenVPN routes and the IPv6 route-up lines are the same prefixes; no route-ipv6 line`, async () => {
       const cidrs = (await render(snapshot, {})).trim().split('\n');
-      const ovpn = (await render(snapshot, { format: 'openvpn', gateway6: '2001:db8:1::1' })).split('\n').filter((l) => l.startsWith('route'));
+      const text = await render(snapshot, { format: 'openvpn', gateway6: '2001:db8:1::1' });
+      expect(text).not.toMatch(/^route-ipv6/m);
+      for (const l of text.split('\n')) expect(l.length).toBeLessThan(256);
+      const ovpn = text.split('\n').filter((l) => l.startsWith('route ') || l.startsWith(`${ROUTE_UP_MARK}ip -6 route`));
       const back = ovpn.map((l) => {
-        const [kind, net, mask, gw] = l.split(' ');
-        if (kind === 'route-ipv6') {
-          expect(mask).toBe('2001:db8:1::1');
+        if (l.startsWith(ROUTE_UP_MARK)) {
+          const [, , , , net, via, gw] = l.slice(ROUTE_UP_MARK.length).split(' ');
+          expect([via, gw]).toEqual(['via', '2001:db8:1::1']);
           return net!;
         }
+        const [, net, mask, gw] = l.split(' ');
         expect(gw).toBe('net_gateway');
         const m = prefixInterval(`${mask}/32`).lo;
         const len = m === 0n ? 0 : 32 - (m ^ 0xffffffffn).toString(2).replace(/^0+/, '').length;
@@ -157,24 +161,22 @@ describe('split-tunnel exporter on the real snapshots', () => {
       '10.1.0.0/16',
       '2001:db8::/32',
     ]);
-    expect((await render(snapshot, { family: 'ipv6', format: 'openvpn', gateway6: 'fe80::1' })).split('\n')[1]).toBe('route-ipv6 2001:db8::/32 fe80::1');
     expect(await render(snapshot, { family: 'ipv4', format: 'wireguard', category: 'Default' })).toContain('AllowedIPs = 0.0.0.0/5, 8.0.0.0/7, 10.0.0.0/22, 10.0.4.0/24, 10.0.5.128/25');
   });
 
-  it('OpenVPN without --gateway6: no route-ipv6 line (net_gateway is IPv4 only), the IPv6 prefixes as comments, a warning; --gateway never on IPv6', async () => {
+  it('OpenVPN: no route-ipv6 line ever (OpenVPN 2.x routes them into the tunnel); the IPv6 prefixes as a route-up script and a warning; --gateway only on IPv4 lines', async () => {
     const sets = [{ id: 1, serviceArea: 'Exchange', serviceAreaDisplayName: 'E', ips: ['10.0.0.0/16', '2001:db8::/32'], tcpPorts: '443', expressRoute: false, category: 'Optimize', required: true }];
     const snapshot = parseEndpointsResponse(JSON.stringify(sets));
     const prepared = prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway: '192.168.1.1' });
     const conf = await prepared.renderText();
     expect(conf).toContain('route 10.0.0.0 255.255.0.0 192.168.1.1\n');
     expect(conf).not.toMatch(/^route-ipv6/m);
-    expect(conf).toContain('#   2001:db8::/32\n');
-    expect(prepared.warnings().join('\n')).toMatch(/1 IPv6 Optimize prefixes are not routed.*--gateway6/);
+    expect(conf).toContain(`${ROUTE_UP_MARK}ip -6 route replace 2001:db8::/32 via "$net_gateway_ipv6"\n`);
+    expect(conf.split('\n').filter((l) => l.includes('2001:db8::/32')).every((l) => !l.includes('192.168.1.1'))).toBe(true);
+    expect(prepared.warnings().join('\n')).toMatch(/1 IPv6 Optimize prefixes have no route line/);
     expect(prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', family: 'ipv4' }).warnings()).toEqual([]);
-    const with6 = await prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway: '192.168.1.1', gateway6: '2001:db8:ffff::1' }).renderText();
-    expect(with6).toContain('route-ipv6 2001:db8::/32 2001:db8:ffff::1\n');
-    expect(with6).not.toContain('192.168.1.1\nroute-ipv6 2001:db8::/32 192.168.1.1');
-    expect(with6.split('\n').filter((l) => l.startsWith('route-ipv6')).every((l) => !l.includes('192.168.1.1'))).toBe(true);
+    const with6 = await prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway6: '2001:db8:ffff::1' }).renderText();
+    expect(with6).toContain(`${ROUTE_UP_MARK}ip -6 route replace 2001:db8::/32 via 2001:db8:ffff::1\n`);
     await expect(prepareExport(registry, 'split-tunnel', snapshot, { format: 'openvpn', gateway6: '1.2.3.4' }).render()).rejects.toMatchObject({ code: 'M365FC_ERR_EXPORT_BAD_OPTION' });
   });
 

@@ -1,6 +1,6 @@
 import { API_VERSION, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
 import { CATEGORY_OPTION } from './filters.js';
-import { toCidrs } from './ip-ranges.js';
+import { toCidrs } from '../core/prefixes.js';
 import { CATEGORY_ORDER, categorySlug, verdictSets } from './verdict-sets.js';
 
 /**

@@ -1,6 +1,6 @@
 import { API_VERSION, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
 import { CATEGORY_OPTION } from './filters.js';
-import { prefixInterval } from './ip-ranges.js';
+import { prefixInterval } from '../core/prefixes.js';
 import { MmdbUint, type MmdbMap } from './mmdb/data-encoder.js';
 import { writeMmdb, type TreeEntry } from './mmdb/tree-writer.js';
 

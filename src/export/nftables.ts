@@ -1,6 +1,6 @@
 import { API_VERSION, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
 import { CATEGORY_OPTION } from './filters.js';
-import { toCidrs, type Family } from './ip-ranges.js';
+import { toCidrs, type Family } from '../core/prefixes.js';
 import { CATEGORY_ORDER, categorySlug, portSegments, verdictSets } from './verdict-sets.js';
 
 /**

@@ -1,5 +1,5 @@
 import { API_VERSION, PluginError, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
-import { prefixInterval, toCidrs, winningIntervals, type Family, type Interval, type RankedPrefix } from './ip-ranges.js';
+import { prefixInterval, toCidrs, winningIntervals, type Family, type Interval, type RankedPrefix } from '../core/prefixes.js';
 import { openVpnWarnings, renderOpenVpn, renderWireGuard, wireGuardExcluded } from './tunnel-configs.js';
 
 /**

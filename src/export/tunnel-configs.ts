@@ -1,6 +1,6 @@
 import { PluginError } from '../../plugin-api/plugin.js';
-import { formatIPv4 } from '../match/parse-address.js';
-import { complement, formatPrefix, intervalToPrefixes, mergeIntervals, parseAddressValue, parseLooseCidr, toCidrs, type Family, type Interval } from './ip-ranges.js';
+import { formatIPv4 } from '../core/addresses.js';
+import { complement, formatPrefix, intervalToPrefixes, mergeIntervals, parseAddressValue, parseLooseCidr, toCidrs, type Family, type Interval } from '../core/prefixes.js';
 
 /**
  * The OpenVPN and WireGuard forms of the split-tunnel export.

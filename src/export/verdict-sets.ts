@@ -1,5 +1,5 @@
 import { parsePortList, type CategoryName, type EndpointSetView, type SnapshotView } from '../../plugin-api/plugin.js';
-import { mergeIntervals, prefixInterval, type Family, type Interval, type PrefixInterval } from './ip-ranges.js';
+import { mergeIntervals, prefixInterval, type Family, type Interval, type PrefixInterval } from '../core/prefixes.js';
 
 /**
  * The engine's IP verdict (specific-first: longest prefix, then the better category) as address

@@ -1,11 +1,13 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { M365Error, type ErrorCode } from '../errors.js';
+import { M365Error, type ErrorCode } from '../core/errors.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
+import { registerBodyLimit } from './body-limit.js';
 import { errorBody, toErrorBody } from './error-body.js';
 import { HostCaches } from './host-cache.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from '../follow/live-index.js';
 import { ServeMetrics } from './metrics.js';
 import { loadOpenApi, type OpenApiDocument } from './openapi.js';
 import { JSON_TYPE, sendError, sendErrorBody } from './reply.js';
@@ -46,7 +48,7 @@ export interface BuildAppOptions {
   readonly underPressure?: FastifyUnderPressureOptions | false;
   /** Register prom-client's process metrics (off in tests that build many apps). */
   readonly defaultMetrics?: boolean;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_HOST_CACHE_SIZE = 50_000;
@@ -64,8 +66,8 @@ class OverloadedError extends M365Error {
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const live = options.liveIndex;
-  const now = options.now ?? Date.now;
-  const metrics = new ServeMetrics(live, { defaultMetrics: options.defaultMetrics ?? true, now });
+  const clock = options.clock ?? systemClock;
+  const metrics = new ServeMetrics(live, { defaultMetrics: options.defaultMetrics ?? true, clock });
   // A no-op unless this process is a node:cluster worker.
   metrics.reportToPrimary();
   const ctx: ServeContext = {
@@ -75,7 +77,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     api: options.openapi ?? loadOpenApi(),
     limits,
     tenant: options.tenant ?? null,
-    now,
+    clock,
     closing: false,
   };
 
@@ -195,6 +197,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     done();
   });
 
+  // Bodies over the limit: a coded 413 the client can read (lingering close), see body-limit.ts.
+  registerBodyLimit(app, { bodyBytes: limits.bodyBytes, onRefused: (code) => metrics.countError(code) });
   classifyRoutes(app, ctx);
   dataRoutes(app, ctx, adminOnly);
   operationsRoutes(app, ctx);

@@ -1,5 +1,6 @@
+import type { Clock } from '../core/clock.js';
 import type { HostCaches } from './host-cache.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from '../follow/live-index.js';
 import type { ServeMetrics } from './metrics.js';
 import type { OpenApiDocument } from './openapi.js';
 
@@ -39,7 +40,7 @@ export interface ServeContext {
   readonly api: OpenApiDocument;
   readonly limits: ServeLimits;
   readonly tenant: string | null;
-  readonly now: () => number;
+  readonly clock: Clock;
   /** True once close() has begun: readiness fails and WebSockets are told to go. */
   closing: boolean;
 }

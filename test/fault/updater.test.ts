@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClassifier, type Classifier } from '../../src/index.js';
-import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/ingest/state-store.js';
-import { Updater, fetchedWith, type CheckResult, type DataInUse, type UpdaterOptions } from '../../src/ingest/updater.js';
-import { WebServiceClient, type UpstreamQuery } from '../../src/ingest/web-service-client.js';
-import type { Snapshot } from '../../src/types.js';
+import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/follow/state-store.js';
+import { Updater, fetchedWith, type CheckResult, type DataInUse, type UpdaterOptions } from '../../src/follow/updater.js';
+import { WebServiceClient, type UpstreamQuery } from '../../src/follow/web-service-client.js';
+import type { Snapshot } from '../../src/core/types.js';
 import { FakeUpstream, REAL_VERSIONS, type Fault } from '../support/fake-upstream.js';
 import { ManualTimers, realSnapshot, tempDir } from './helpers.js';
 

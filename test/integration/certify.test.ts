@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCertification, writeReports, type CertificationData, type CertificationReport } from '../../plugin-api/index.js';
 import { createClassifier, formatPorts, type Classifier } from '../../src/index.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
-import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import { Follower } from '../../src/follow/follower.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
   fake.serve('2020042800');
   const argv = expandBooleanFlags(['--port', '0', '--log-level', 'silent', '--token-file', join(dir, 'tokens'), '--upstream', fake.url, '--poll-interval', '1', '--state-dir', join(dir, 'state')], FOLLOW_OPTIONS);
   const config = resolveServeConfig(argv, {}, FOLLOW_OPTIONS);
-  follower = await prepareFollower({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) }, { startupTimeoutMs: 5000 });
+  follower = await Follower.open({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) }, { startupTimeoutMs: 5000 });
   server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false, underPressure: false });
   follower.start(server.app.log);
   report = await runCertification({
@@ -108,5 +108,29 @@ describe('certification of our own service', () => {
     const html = readFileSync(files.html, 'utf8');
     expect(html).toContain('Self-assessment, not Microsoft certification.');
     expect(html.match(/<svg /g)?.length).toBe(3);
+  });
+
+  it('tags checks about running the service "operations", and only the others with a Microsoft principle, in every report', async () => {
+    const microsoft = ['identify-and-differentiate', 'egress-locally', 'avoid-hairpins', 'bypass-proxies-and-tls-inspection'];
+    for (const c of report.checks) {
+      if (c.group === 'correctness' || c.group === 'freshness') expect(microsoft).toContain(c.principle);
+      else expect([c.id, c.principle]).toEqual([c.id, 'operations']);
+    }
+    expect(report.principles.map((p) => [p.tag, p.source, p.checks])).toEqual([
+      ['identify-and-differentiate', 'microsoft', 4],
+      ['egress-locally', 'microsoft', 5],
+      // Whether traffic hairpins is a matter of the network path: no check claims it.
+      ['avoid-hairpins', 'microsoft', 0],
+      ['bypass-proxies-and-tls-inspection', 'microsoft', 4],
+      ['operations', 'm365fc', report.checks.filter((c) => ['contract', 'robustness', 'performance'].includes(c.group)).length],
+    ]);
+    const files = await writeReports(join(dir, 'report-principles'), report);
+    const junit = readFileSync(files.junit, 'utf8');
+    expect(junit).toMatch(/name="robustness.oversize: [^"]*"[^>]*>\s*<properties><property name="principle" value="operations"\/><property name="principle-title" value="Operating the service"\/><property name="principle-source" value="m365fc"\/>/);
+    expect(junit).toMatch(/name="correctness.hosts: [^"]*"[^>]*>\s*<properties><property name="principle" value="identify-and-differentiate"\/>[^\n]*value="microsoft"/);
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).toContain('<th>principle</th>');
+    expect(html).toMatch(/#robustness.oversize">robustness.oversize<\/a><\/td><td class="pass">pass<\/td><td>yes<\/td><td title="operations">Operating the service <small>\(kit's own tag\)<\/small><\/td>/);
+    expect(html).toMatch(/#correctness.wildcard-apex">[^\n]*<td title="bypass-proxies-and-tls-inspection">Bypass proxies and TLS inspection for Optimize traffic<\/td>/);
   });
 });

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { runUntilSignal } from '../../src/serve/cluster.js';
-import type { RefreshResult } from '../../src/serve/live-index.js';
+import type { RefreshResult } from '../../src/follow/live-index.js';
 import { startTestServer, tempFile } from './helpers.js';
 import { TestSocket } from './ws-client.js';
 
@@ -63,10 +63,14 @@ describe('shutdown under load', () => {
     let release!: (r: RefreshResult) => void;
     let refreshing!: () => void;
     const refreshCalled = new Promise<void>((r) => (refreshing = r));
-    server.liveIndex.refresh = () => {
-      refreshing();
-      return new Promise((r) => (release = r));
-    };
+    server.liveIndex.attach({
+      updaterStatus: () => null,
+      changes: () => [],
+      refresh: () => {
+        refreshing();
+        return new Promise((r) => (release = r));
+      },
+    });
     const pool = new Pool(server.url, { connections: 1, pipelining: 2 });
     const slow = pool.request({ method: 'POST', path: '/v1/admin/refresh', headers: { authorization: `Bearer ${admin}` } });
     await refreshCalled;

@@ -1,6 +1,6 @@
 /** Addresses to check exported address sets against the engine: first, last and just outside every prefix. */
-import { prefixInterval, formatPrefix, type Family } from '../../src/export/ip-ranges.js';
-import { isFlowError, type Category, type Snapshot } from '../../src/types.js';
+import { prefixInterval, formatPrefix, type Family } from '../../src/core/prefixes.js';
+import { isFlowError, type Category, type Snapshot } from '../../src/core/types.js';
 import type { Classifier } from '../../src/match/classifier.js';
 
 export interface Probe {

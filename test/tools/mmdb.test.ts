@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Reader } from 'maxmind';
 import { afterAll, expect, it } from 'vitest';
-import { formatPorts } from '../../src/ingest/parse-ports.js';
-import type { EndpointSet } from '../../src/types.js';
+import { formatPorts } from '../../src/core/ports.js';
+import type { EndpointSet } from '../../src/core/types.js';
 import { boundaryProbes, engineAnswer } from './addresses.js';
 import { describeWithTools, pool, realData, renderBytes, run, tempDir, toolPath } from './tools.js';
 

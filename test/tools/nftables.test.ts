@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import type { Snapshot } from '../../src/types.js';
-import { prefixInterval } from '../../src/export/ip-ranges.js';
+import type { Snapshot } from '../../src/core/types.js';
+import { prefixInterval } from '../../src/core/prefixes.js';
 import { boundaryProbes, engineAnswer, type Probe } from './addresses.js';
 import { describeWithTools, realData, renderText, run, tempDir, toolPath } from './tools.js';
 

@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { prefixInterval } from '../../src/export/ip-ranges.js';
+import { prefixInterval } from '../../src/core/prefixes.js';
 import { ROUTE_UP_MARK } from '../../src/export/tunnel-configs.js';
 import { addressText } from './addresses.js';
 import { describeWithTools, realData, renderText, run, tempDir, toolPath } from './tools.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import type { Category } from '../../src/types.js';
+import type { Category } from '../../src/core/types.js';
 import { describeWithTools, pool, realData, renderText, run, tempDir, toolPath } from './tools.js';
 
 /**

@@ -13,7 +13,7 @@ import { createExportRegistry } from '../../src/export/builtins.js';
 import { prepareExport } from '../../src/export/export-file.js';
 import { createClassifier, parseEndpointsResponse } from '../../src/index.js';
 import type { Classifier } from '../../src/match/classifier.js';
-import type { Snapshot } from '../../src/types.js';
+import type { Snapshot } from '../../src/core/types.js';
 import { REAL_RESPONSES, readRealResponseText, type RealResponse } from '../support/data.js';
 
 const SEARCH = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];

@@ -11,7 +11,7 @@ import { prepareExport } from '../../../src/export/export-file.js';
 import { snapshotView } from '../../../src/export/snapshot-view.js';
 import { createClassifier, parseEndpointsResponse, readDataFile } from '../../../src/index.js';
 import { buildApp } from '../../../src/serve/app.js';
-import { LiveIndex } from '../../../src/serve/live-index.js';
+import { LiveIndex } from '../../../src/follow/live-index.js';
 import { exportRoutes } from '../../../src/serve/routes/export.js';
 import { readRealResponseText, realResponsePath } from '../../support/data.js';
 

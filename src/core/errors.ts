@@ -58,6 +58,7 @@ export const ERRORS = {
   M365FC_ERR_SERVE_OVERLOADED: { status: 503, message: 'The server is overloaded; retry after Retry-After seconds' },
   M365FC_ERR_SERVE_NOT_READY: { status: 503, message: 'No index is loaded yet', number: 109 },
   M365FC_ERR_SERVE_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down' },
+  M365FC_ERR_SERVE_DATA_TOO_OLD: { status: 503, message: 'The data is older than --max-data-age' },
 
   // upstream: Microsoft's endpoint web service (src/ingest/web-service-client.ts)
   M365FC_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream web service did not answer in time' },

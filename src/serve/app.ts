@@ -56,6 +56,8 @@ export interface BuildAppOptions {
   readonly clock?: Clock;
   /** Build the binary protocol's TCP listener (app.binaryTcp); the caller makes it listen. */
   readonly binary?: boolean;
+  /** /readyz fails when the data is older than this, seconds; 0 or absent: off. */
+  readonly maxDataAgeSeconds?: number;
 }
 
 export const DEFAULT_HOST_CACHE_SIZE = 50_000;
@@ -86,6 +88,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     tenant: options.tenant ?? null,
     clock,
     closing: false,
+    maxDataAgeSeconds: options.maxDataAgeSeconds ?? 0,
   };
 
   const app = Fastify({
@@ -189,6 +192,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.addHook('onResponse', (req, reply, done) => {
     metrics.requestDuration.observeRoute(req.method, req.routeOptions.url ?? '(unmatched)', reply.elapsedTime / 1000);
+    // A probe's 503 (not ready, shutting down) is its answer, not a failure of the service.
+    const route = req.routeOptions.url;
+    if (route !== '/readyz' && route !== '/healthz') metrics.countResponse(reply.statusCode);
     // A request with an Upgrade header that got an HTTP answer instead (401, 404, 503...) came
     // in through the 'upgrade' event: node no longer manages its socket, so it would stay
     // open and hold up close(). End it once the answer is flushed.

@@ -40,6 +40,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'retryAfter', flag: 'retry-after', env: 'M365FC_RETRY_AFTER', kind: 'integer', min: 0, max: 3600, default: DEFAULT_LIMITS.retryAfterSeconds, help: 'Retry-After seconds on 503' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'M365FC_SHUTDOWN_TIMEOUT_MS', kind: 'integer', min: 0, max: 600_000, default: 10_000, help: 'on SIGTERM, connections still open after this are cut' },
   { key: 'binaryPort', flag: 'binary-port', env: 'M365FC_BINARY_PORT', kind: 'integer', min: 0, max: 65535, default: null, help: 'also serve the binary protocol on this plain TCP port, on --host (0: any free port; default: off)' },
+  { key: 'maxDataAge', flag: 'max-data-age', env: 'M365FC_MAX_DATA_AGE', kind: 'integer', min: 0, max: 365 * 86_400, default: 0, help: '/readyz fails when the data was not confirmed current for this many seconds, or its age is unknown (0: off)' },
 ];
 
 export interface ServeConfig {
@@ -62,6 +63,8 @@ export interface ServeConfig {
   readonly shutdownTimeoutMs: number;
   /** The binary protocol's TCP port (docs/binary-protocol.md), or null: off. */
   readonly binaryPort: number | null;
+  /** /readyz answers 503 when the data is older than this, seconds; 0: off. */
+  readonly maxDataAgeSeconds: number;
   /** Values of the `extra` specs given to resolveServeConfig, by key. */
   readonly extra: Readonly<Record<string, OptionValue>>;
 }
@@ -190,6 +193,7 @@ export function resolveServeConfig(
     maxHeapBytes: int('maxHeapBytes'),
     shutdownTimeoutMs: int('shutdownTimeoutMs'),
     binaryPort: (v['binaryPort'] as number | null) ?? null,
+    maxDataAgeSeconds: int('maxDataAge'),
     extra: extraValues,
   };
 }

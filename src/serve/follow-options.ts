@@ -98,6 +98,9 @@ export function followConfig(
   if (upstream !== null && new URL(upstream).hostname.toLowerCase() === 'endpoints.office.com' && pollIntervalMs < 3_600_000) {
     warnings.push(`--poll-interval ${pollIntervalMs / 1000} s: Microsoft asks for at most one version check an hour`);
   }
+  if (upstream === null && stateDir !== null && o.data !== null) {
+    warnings.push('--state-dir is not used with --data unless --upstream is given too: the file is served as it is; nothing is polled, read from or written to the state dir');
+  }
   if (upstream !== null && stateDir === null) {
     warnings.push('no --state-dir: the clientrequestid and the last-known-good data do not survive a restart');
   }

@@ -7,7 +7,9 @@ import { M365Error } from '../errors.js';
  * are scalars). A 2 MB `[[[...]]]` costs JSON.parse about 50x a normal 10,000-flow batch
  * (issue 16), so depth is refused by a scan that stops at the first bracket too deep: its time
  * is at most linear in the bytes, and it skips string contents with indexOf (native memchr)
- * rather than visiting every character.
+ * rather than visiting every character. It costs about a third of JSON.parse on a normal body
+ * (10,000 flows, 817 KiB: 3.7 ms against 11 ms on the shared 2-core test machine), against
+ * 500 ms of JSON.parse for the 2 MB `[[[...]]]` it refuses in microseconds.
  */
 
 /** Depth 3 is the contract's; the margin lets an unknown field carry a small object without a

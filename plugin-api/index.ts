@@ -28,6 +28,7 @@ export {
 export { runPluginConformance, FIXTURE_VIEW, type ConformanceCheck, type ConformanceOptions, type ConformanceReport } from './plugin-conformance.js';
 export {
   M365fcClient,
+  CLIENT_ONLY_ERROR_CODES,
   M365fcClientError,
   ClassifierStream,
   isM365fcClientError,

@@ -1,5 +1,5 @@
 // Generated from openapi.yaml by scripts/gen-plugin-types.mjs: do not edit.
-// Regenerate with `npm run gen:plugin-types`; test/unit/plugin-types.test.ts fails when this file is stale.
+// Regenerate with `npm run gen:plugin-types`; test/unit/plugin-api/plugin-types.test.ts fails when this file is stale.
 // OpenAPI document version 1.0.0.
 
 /** Every code the service can answer with. Stable; clients match on it. */

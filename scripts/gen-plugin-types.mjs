@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates plugin-api/types.ts (the wire types vendors import) from openapi.yaml's
 // components.schemas. `--check` writes nothing and exits 1 when the file is stale
-// (test/unit/plugin-types.test.ts runs it). Plain JavaScript so that it runs without a build.
+// (test/unit/plugin-api/plugin-types.test.ts runs it). Plain JavaScript so that it runs without a build.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +92,7 @@ export function generate(specText) {
   if (!isObject(schemas)) throw new Error('openapi.yaml has no components.schemas');
   const out = [
     '// Generated from openapi.yaml by scripts/gen-plugin-types.mjs: do not edit.',
-    '// Regenerate with `npm run gen:plugin-types`; test/unit/plugin-types.test.ts fails when this file is stale.',
+    '// Regenerate with `npm run gen:plugin-types`; test/unit/plugin-api/plugin-types.test.ts fails when this file is stale.',
     `// OpenAPI document version ${spec.info?.version ?? 'unknown'}.`,
     '',
   ];

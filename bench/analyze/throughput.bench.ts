@@ -24,7 +24,7 @@ import { createGunzip } from 'node:zlib';
 import { analyzeLogs } from '../../src/analyze/analyze-logs.js';
 import { fileInput } from '../../src/analyze/open-input.js';
 import { createClassifier, loadBootstrapSnapshot } from '../../src/index.js';
-import { writeFlowLog } from '../../test/unit/analyze-log-gen.js';
+import { writeFlowLog } from '../../test/support/analyze-log-gen.js';
 
 /** Bytes per generated line, measured on this generator (for sizing the log from --size). */
 const BYTES_PER_LINE = 98;

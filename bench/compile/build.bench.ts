@@ -10,7 +10,7 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createClassifier, snapshotFromSets } from '../../src/index.js';
-import type { Snapshot } from '../../src/types.js';
+import type { Snapshot } from '../../src/core/types.js';
 import { readRealResponse } from '../../test/support/data.js';
 import { generateScaledWorldwide } from '../support/generate-sets.js';
 

@@ -16,7 +16,7 @@ import { prepareExport } from '../../src/export/export-file.js';
 import { pacRules, pruneRules } from '../../src/export/pac.js';
 import { snapshotView } from '../../src/export/snapshot-view.js';
 import { createClassifier, parseEndpointsResponse } from '../../src/index.js';
-import { isFlowError, type Snapshot } from '../../src/types.js';
+import { isFlowError, type Snapshot } from '../../src/core/types.js';
 import { readRealResponseText, type RealResponse } from '../../test/support/data.js';
 import { exportHosts } from '../../test/support/export-hosts.js';
 import { loadPac, type LoadedPac } from '../../test/support/pac-eval.js';

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { createClassifier, type Classifier } from '../../src/index.js';
-import { isFlowError, type Classification, type ClassifyResult, type Flow } from '../../src/types.js';
+import { isFlowError, type Classification, type ClassifyResult, type Flow } from '../../src/core/types.js';
 import { readRealResponse } from '../../test/support/data.js';
 import { makeLookupInputs, type LookupInputs } from '../support/flow-inputs.js';
 import { generateScaledWorldwide } from '../support/generate-sets.js';

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Classifier } from '../../src/index.js';
-import type { ClassifyResult } from '../../src/types.js';
+import type { ClassifyResult } from '../../src/core/types.js';
 import { HostCaches } from '../../src/serve/host-cache.js';
 import { LiveIndex } from '../../src/serve/live-index.js';
 import { ServeMetrics } from '../../src/serve/metrics.js';

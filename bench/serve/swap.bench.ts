@@ -19,7 +19,7 @@ import { snapshotFromSets } from '../../src/ingest/parse-endpoints.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
 import { LiveIndex } from '../../src/serve/live-index.js';
 import { startServer } from '../../src/serve/server.js';
-import type { Flow } from '../../src/types.js';
+import type { Flow } from '../../src/core/types.js';
 import { readRealResponseText, REAL_RESPONSES } from '../../test/support/data.js';
 import { makeLookupInputs } from '../support/flow-inputs.js';
 

@@ -3,7 +3,7 @@
  * + port flows, IPv4-only, host-only and IPv6-only flows; hits and misses), the same in the
  * load generator and in the in-process stage measurements.
  */
-import type { Flow, Snapshot } from '../../src/types.js';
+import type { Flow, Snapshot } from '../../src/core/types.js';
 import { makeLookupInputs } from '../support/flow-inputs.js';
 
 export interface Workload {

@@ -3,7 +3,7 @@
  * inside published prefixes, published hosts, instances of every wildcard) and misses (random
  * addresses and hosts, near misses such as the bare suffix of `*.x.com`).
  */
-import type { EndpointSet, Flow } from '../../src/types.js';
+import type { EndpointSet, Flow } from '../../src/core/types.js';
 import { Prng } from './prng.js';
 import { bigToWords, formatIPv4, formatIPv6Big, maskV4, maskV6, parseCidr } from './ip.js';
 

@@ -5,7 +5,7 @@
  * host verdict before IP verdict, the precedence order of both modes), and shares no code with
  * src/compile or src/match.
  */
-import type { Category, EndpointSet, Flow, MatchedBy, PortRange, Precedence } from '../../src/types.js';
+import type { Category, EndpointSet, Flow, MatchedBy, PortRange, Precedence } from '../../src/core/types.js';
 import { maskV4, parseCidr, parseIPv4Text, parseIPv6Words } from './ip.js';
 
 export interface ScanAnswer {

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import wildcardMatch from 'wildcard-match';
-import type { EndpointSet } from '../../src/types.js';
+import type { EndpointSet } from '../../src/core/types.js';
 
 export interface IPTrie {
   add(address: string, prefixLength: number, value: unknown): void;

@@ -1,6 +1,6 @@
 import type { Classifier } from '../match/classifier.js';
 import { normalizeHost } from '../match/normalize-host.js';
-import type { Category, Classification, EndpointSet, Flow } from '../types.js';
+import type { Category, Classification, EndpointSet, Flow } from '../core/types.js';
 import type { FlowRecord } from './record-parser.js';
 import {
   CATEGORY_KEYS,

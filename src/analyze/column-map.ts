@@ -1,4 +1,4 @@
-import { M365Error } from '../errors.js';
+import { M365Error } from '../core/errors.js';
 
 /**
  * Which column of a flow log holds which field. Appliances name their columns differently

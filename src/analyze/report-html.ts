@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from '../errors.js';
+import { ERRORS, type ErrorCode } from '../core/errors.js';
 import { READER_REASON_TEXT } from './bad-line.js';
 import { OTHER_SITES } from './aggregate.js';
 import { fmtBytes, fmtInt, fmtPct } from './format-units.js';

@@ -1,4 +1,4 @@
-import type { Category } from '../types.js';
+import type { Category } from '../core/types.js';
 import type { LogFields } from './record-parser.js';
 
 /** What `m365fc analyze` writes to summary.json, and what report.html is drawn from. */

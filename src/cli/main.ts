@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** m365fc: dispatches `m365fc <command> [options]` to src/cli/commands/<command>.ts. */
-import { isM365Error } from '../errors.js';
+import { isM365Error } from '../core/errors.js';
 
 type Command = { run(argv: string[]): Promise<number> };
 

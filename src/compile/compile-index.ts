@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { parseIPv4, parseIPv6 } from '../match/parse-address.js';
-import type { Action, Category, Classification, EndpointSet, MatchedBy, Precedence, Snapshot } from '../types.js';
+import { parseIPv4, parseIPv6 } from '../core/addresses.js';
+import type { Action, Category, Classification, EndpointSet, MatchedBy, Precedence, Snapshot } from '../core/types.js';
 import { buildHostMatcher, hostMatcherBytes, type HostMatcher } from './host-matcher.js';
 import { buildPortTable, type PortTable } from './port-table.js';
 import { CATEGORY_RANK, compareRank, hostSpecificity, type RankKey } from './precedence.js';

@@ -1,3 +1,6 @@
+import { globToRegExp } from '../core/globs.js';
+import { forwardHash, reverseHash } from '../core/host-hash.js';
+
 /**
  * The host matcher, built once per index. Patterns are globs (`*` = any run, dots included,
  * anchored at both ends), so every wildcard pattern ends with a literal tail T after its last `*`.
@@ -50,22 +53,6 @@ export interface HostMatcher {
   readonly general: readonly SuffixItem[];
 }
 
-export const FNV_OFFSET = 0x811c9dc5 | 0;
-export const FNV_PRIME = 16777619;
-
-/** FNV-1a over s read from the end backwards, the order a host is walked at lookup. */
-export function reverseHash(s: string): number {
-  let h = FNV_OFFSET;
-  for (let i = s.length - 1; i >= 0; i--) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-
-export function forwardHash(s: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-
 function buildKeyTable(groups: Map<string, SuffixItem[]>, hash: (key: string) => number): KeyTable {
   const entries: KeyEntry[] = [...groups].map(([key, items]) => ({
     key,
@@ -90,14 +77,6 @@ function fileUnder(groups: Map<string, SuffixItem[]>, key: string, item: SuffixI
   const list = groups.get(key);
   if (list) list.push(item);
   else groups.set(key, [item]);
-}
-
-export function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
 }
 
 /** `pairsByPattern`: each distinct pattern with its pair ids (ascending = best first). */

@@ -1,4 +1,4 @@
-import type { EndpointSet, PortRange } from '../types.js';
+import type { EndpointSet, PortRange } from '../core/types.js';
 
 /**
  * Port/protocol eligibility. A flow's (port, protocol) is reduced to one *column*; each set has a

@@ -1,4 +1,5 @@
-import type { Category, Precedence } from '../types.js';
+import { literalCount } from '../core/globs.js';
+import type { Category, Precedence } from '../core/types.js';
 
 /**
  * Precedence, decided once at compile time: pairs are sorted best first and a pair's id is its
@@ -19,13 +20,6 @@ export interface RankKey {
   readonly setId: number;
   /** Final tie-break for patterns; '' for prefixes. */
   readonly text: string;
-}
-
-/** Characters other than `*`. */
-export function literalCount(pattern: string): number {
-  let stars = 0;
-  for (let i = 0; i < pattern.length; i++) if (pattern.charCodeAt(i) === 42) stars++;
-  return pattern.length - stars;
 }
 
 /** Literal characters; an exact host (no `*`) outranks any wildcard whatever its length. */

@@ -1,4 +1,4 @@
-import { M365Error } from '../errors.js';
+import { M365Error } from '../core/errors.js';
 
 /**
  * Tenant positions, as the web service's `TenantName` parameter fills them: the `*` that stands for

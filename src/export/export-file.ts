@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PluginRegistry, RawOptions } from '../../plugin-api/plugin.js';
-import type { Snapshot } from '../types.js';
+import type { Snapshot } from '../core/types.js';
 import { snapshotView } from './snapshot-view.js';
 
 /**

@@ -1,6 +1,6 @@
 import { API_VERSION, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
 import { CATEGORY_OPTION, SERVICE_AREA_OPTION, filterSets } from './filters.js';
-import { prefixInterval } from './ip-ranges.js';
+import { prefixInterval } from '../core/prefixes.js';
 
 /**
  * Plain text lists for firewalls' external dynamic lists: one entry a line, no comments,

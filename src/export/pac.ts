@@ -1,6 +1,5 @@
 import { API_VERSION, defineExporter, portListIncludes, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
-import { globToRegExp } from '../compile/host-matcher.js';
-import { literalCount } from '../compile/precedence.js';
+import { globToRegExp, literalCount } from '../core/globs.js';
 import { applyTenant, checkTenantName } from '../compile/tenant.js';
 
 /**

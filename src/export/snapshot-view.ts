@@ -1,6 +1,6 @@
 import type { EndpointSetView, SnapshotView } from '../../plugin-api/plugin.js';
-import { formatPorts } from '../ingest/parse-ports.js';
-import type { EndpointSet, Snapshot } from '../types.js';
+import { formatPorts } from '../core/ports.js';
+import type { EndpointSet, Snapshot } from '../core/types.js';
 
 /**
  * The plain data view exporter plugins render from: Microsoft's wire shape (port lists as

@@ -1,6 +1,6 @@
 import { API_VERSION, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
-import { formatIPv4 } from '../match/parse-address.js';
-import { complement, formatPrefix, intervalToPrefixes, prefixInterval, toCidrs, winningIntervals, type Family, type Interval, type RankedPrefix } from './ip-ranges.js';
+import { formatIPv4 } from '../core/addresses.js';
+import { complement, formatPrefix, intervalToPrefixes, prefixInterval, toCidrs, winningIntervals, type Family, type Interval, type RankedPrefix } from '../core/prefixes.js';
 
 /**
  * VPN split tunnelling: the Optimize prefixes (by default), merged into the fewest CIDR prefixes,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Snapshot } from '../types.js';
+import type { Snapshot } from '../core/types.js';
 import { readDataFile } from './snapshot-file.js';
 
 /** The package root, found from this module whether it runs from src/ (tests) or dist/src/ (built). */

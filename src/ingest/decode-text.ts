@@ -1,4 +1,4 @@
-import { M365Error } from '../errors.js';
+import { M365Error } from '../core/errors.js';
 
 /**
  * Bytes of a saved or received response → text. Windows tools save UTF-16LE with a BOM

@@ -1,7 +1,7 @@
-import { M365Error, type ErrorCode } from '../errors.js';
-import { CATEGORIES, INSTANCES, type Category, type EndpointSet, type Instance, type PortRange, type Snapshot } from '../types.js';
+import { M365Error, type ErrorCode } from '../core/errors.js';
+import { CATEGORIES, INSTANCES, type Category, type EndpointSet, type Instance, type PortRange, type Snapshot } from '../core/types.js';
 import { parseJsonText } from './decode-text.js';
-import { parsePorts } from './parse-ports.js';
+import { parsePorts } from '../core/ports.js';
 import { parsePrefix } from './parse-prefix.js';
 
 export const UNKNOWN_VERSION = '0000000000';

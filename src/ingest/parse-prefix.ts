@@ -1,6 +1,6 @@
 import { IPv4, IPv6 } from 'ip-num';
-import { M365Error } from '../errors.js';
-import { formatIPv4, formatIPv6 } from '../match/parse-address.js';
+import { M365Error } from '../core/errors.js';
+import { bigintToWords, formatIPv4, formatIPv6 } from '../core/addresses.js';
 
 export interface ParsedPrefix {
   readonly family: 4 | 6;
@@ -41,13 +41,4 @@ export function parsePrefix(value: string, setId: number): ParsedPrefix {
   if ((network & hostMask) !== 0n) fail('M365FC_ERR_INGEST_HOST_BITS', setId, value, `has host bits set beyond /${length}`);
   const text = family === 4 ? formatIPv4(Number(network)) : formatIPv6(bigintToWords(network));
   return { family, text: `${text}/${length}`, length, network };
-}
-
-export function bigintToWords(v: bigint): Uint32Array {
-  const w = new Uint32Array(4);
-  for (let k = 3; k >= 0; k--) {
-    w[k] = Number(v & 0xffffffffn);
-    v >>= 32n;
-  }
-  return w;
 }

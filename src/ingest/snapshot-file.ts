@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { M365Error } from '../errors.js';
-import type { EndpointSet, Snapshot } from '../types.js';
+import { M365Error } from '../core/errors.js';
+import type { EndpointSet, Snapshot } from '../core/types.js';
 import { parseJsonText } from './decode-text.js';
 import { checkInstance, checkVersion, parseEndpointSets, snapshotFromSets, type SnapshotMeta } from './parse-endpoints.js';
-import { formatPorts } from './parse-ports.js';
+import { formatPorts } from '../core/ports.js';
 
 /**
  * The project's own snapshot format: one JSON object, the endpoint sets normalized (canonical

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { M365Error, isM365Error } from '../errors.js';
-import type { Snapshot } from '../types.js';
+import { M365Error, isM365Error } from '../core/errors.js';
+import type { Snapshot } from '../core/types.js';
 import { parseDataDocument, serializeSnapshot } from './snapshot-file.js';
 
 /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { M365Error, isM365Error } from '../errors.js';
-import type { Snapshot } from '../types.js';
+import { M365Error, isM365Error } from '../core/errors.js';
+import type { Snapshot } from '../core/types.js';
 import { diffSnapshots, measureCoverage, type Coverage, type CoverageScope, type SnapshotDiff } from './diff.js';
 import { UNKNOWN_VERSION, snapshotFromSets } from './parse-endpoints.js';
 import type { PersistedStatus, StateStore } from './state-store.js';

@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { M365Error, isM365Error, type ErrorCode } from '../errors.js';
-import type { Instance } from '../types.js';
+import { M365Error, isM365Error, type ErrorCode } from '../core/errors.js';
+import type { ChangeItems, ChangeRecord, Instance } from '../core/types.js';
 import { decodeText } from './decode-text.js';
 
 /**
@@ -42,24 +42,8 @@ export interface VersionInfo {
   readonly latest: string;
 }
 
-export interface ChangeItems {
-  readonly effectiveDate?: string;
-  readonly ips?: readonly string[];
-  readonly urls?: readonly string[];
-}
-
-/** One record of /changes, as Microsoft documents it; unknown fields are kept out. */
-export interface ChangeRecord {
-  readonly id: number;
-  readonly endpointSetId: number;
-  readonly disposition: string;
-  readonly impact: string | null;
-  readonly version: string;
-  readonly previous?: Readonly<Record<string, unknown>>;
-  readonly current?: Readonly<Record<string, unknown>>;
-  readonly add?: ChangeItems;
-  readonly remove?: ChangeItems;
-}
+// Microsoft's /changes record shape lives with the other data types: ingest/diff.ts reads it too.
+export type { ChangeItems, ChangeRecord };
 
 export interface EndpointsResponse {
   /** The parsed JSON, not yet validated (parse-endpoints.ts does that). */

@@ -1,9 +1,9 @@
 import type { CompiledIndex } from '../compile/compile-index.js';
-import { ERRORS, type ErrorCode } from '../errors.js';
-import type { Classification, ClassifyResult, Flow, FlowError, Precedence, Snapshot } from '../types.js';
+import { ERRORS, type ErrorCode } from '../core/errors.js';
+import type { Classification, ClassifyResult, Flow, FlowError, Precedence, Snapshot } from '../core/types.js';
 import { bestHostPair, bestInList, listHasSet, portColumn, PROTO_NONE, trieListV4, trieListV6 } from './lookup.js';
 import { HOST_BAD, HOST_HAS_PORT, HOST_IS_IP, HOST_TOO_LONG, normalizeHost } from './normalize-host.js';
-import { isIPv4Mapped, parseIPv4, parseIPv6 } from './parse-address.js';
+import { isIPv4Mapped, parseIPv4, parseIPv6 } from '../core/addresses.js';
 import { explainFlow, type Explanation } from './explain.js';
 import { parsePortField, parseProtocolField } from './flow-fields.js';
 

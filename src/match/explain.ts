@@ -1,13 +1,13 @@
 import type { CompiledIndex } from '../compile/compile-index.js';
-import { globToRegExp } from '../compile/host-matcher.js';
-import { CATEGORY_RANK, literalCount } from '../compile/precedence.js';
-import { formatPorts } from '../ingest/parse-ports.js';
-import { isFlowError, type Category, type Classification, type EndpointSet, type Flow, type FlowError } from '../types.js';
+import { CATEGORY_RANK } from '../compile/precedence.js';
+import { globToRegExp, literalCount } from '../core/globs.js';
+import { formatPorts } from '../core/ports.js';
+import { isFlowError, type Category, type Classification, type EndpointSet, type Flow, type FlowError } from '../core/types.js';
 import type { Classifier } from './classifier.js';
 import { setHasColumn } from '../compile/port-table.js';
 import { portColumn, PROTO_UDP, trieListV4, trieListV6 } from './lookup.js';
 import { normalizeHost } from './normalize-host.js';
-import { isIPv4Mapped, parseIPv4, parseIPv6 } from './parse-address.js';
+import { isIPv4Mapped, parseIPv4, parseIPv6 } from '../core/addresses.js';
 import { parsePortField, parseProtocolField } from './flow-fields.js';
 
 export interface Candidate {

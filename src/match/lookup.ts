@@ -4,7 +4,8 @@
  * A flow's port and protocol are first reduced to one column (see compile/port-table.ts).
  */
 import type { CompiledIndex } from '../compile/compile-index.js';
-import { FNV_OFFSET, FNV_PRIME, type KeyEntry, type KeyTable, type SuffixItem } from '../compile/host-matcher.js';
+import type { KeyEntry, KeyTable, SuffixItem } from '../compile/host-matcher.js';
+import { forwardHashRange } from '../core/host-hash.js';
 import type { PortTable } from '../compile/port-table.js';
 import { TAIL, type PrefixTrie } from '../compile/prefix-trie.js';
 import { HOST_DOTS } from './normalize-host.js';
@@ -116,9 +117,7 @@ export function bestHostPair(ix: CompiledIndex, host: string, column: number): n
   }
   if (count > 0 && m.heads.entries.length !== 0) {
     const firstDot = at[count - 1]!;
-    let h = FNV_OFFSET;
-    for (let i = 0; i <= firstDot; i++) h = Math.imul(h ^ host.charCodeAt(i), FNV_PRIME);
-    const entry = probe(m.heads, h, host, 0, firstDot + 1);
+    const entry = probe(m.heads, forwardHashRange(host, 0, firstDot + 1), host, 0, firstDot + 1);
     if (entry !== undefined) best = bestOfItems(ix, entry.items, host, 0, column, best);
   }
   return bestOfItems(ix, m.general, host, 0, column, best);

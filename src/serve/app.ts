@@ -1,6 +1,7 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { isM365Error, M365Error, type ErrorCode } from '../errors.js';
+import { isM365Error, M365Error, type ErrorCode } from '../core/errors.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
 import { errorBody, toErrorBody } from './error-body.js';
@@ -49,7 +50,7 @@ export interface BuildAppOptions {
   readonly underPressure?: FastifyUnderPressureOptions | false;
   /** Register prom-client's process metrics (off in tests that build many apps). */
   readonly defaultMetrics?: boolean;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_HOST_CACHE_SIZE = 50_000;
@@ -67,8 +68,8 @@ class OverloadedError extends M365Error {
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const live = options.liveIndex;
-  const now = options.now ?? Date.now;
-  const metrics = new ServeMetrics(live, { defaultMetrics: options.defaultMetrics ?? true, now });
+  const clock = options.clock ?? systemClock;
+  const metrics = new ServeMetrics(live, { defaultMetrics: options.defaultMetrics ?? true, clock });
   // A no-op unless this process is a node:cluster worker.
   metrics.reportToPrimary();
   const ctx: ServeContext = {
@@ -78,7 +79,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     api: options.openapi ?? loadOpenApi(),
     limits,
     tenant: options.tenant ?? null,
-    now,
+    clock,
     closing: false,
   };
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { M365Error } from '../errors.js';
+import { M365Error } from '../core/errors.js';
 
 /** Shorter tokens are refused at start-up: a bearer token is the only lock on the service. */
 export const MIN_TOKEN_LENGTH = 16;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { M365Error } from '../errors.js';
-import type { Precedence } from '../types.js';
+import { M365Error } from '../core/errors.js';
+import type { Precedence } from '../core/types.js';
 import { DEFAULT_LIMITS, type ServeLimits } from './context.js';
 
 /**

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import type { HostCaches } from './host-cache.js';
 import type { LiveIndex } from './live-index.js';
 import type { ServeMetrics } from './metrics.js';
@@ -48,7 +49,7 @@ export interface ServeContext {
   readonly api: OpenApiDocument;
   readonly limits: ServeLimits;
   readonly tenant: string | null;
-  readonly now: () => number;
+  readonly clock: Clock;
   /** True once close() has begun: readiness fails and WebSockets are told to go. */
   closing: boolean;
 }

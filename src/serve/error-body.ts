@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { ERRORS, isM365Error, type ErrorCode } from '../errors.js';
+import { ERRORS, isM365Error, type ErrorCode } from '../core/errors.js';
 
 /** The one shape of every error the service answers: `{ statusCode, code, error, message }`. */
 export interface ErrorBody {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { M365Error } from '../errors.js';
+import { M365Error } from '../core/errors.js';
 import { checkInstance } from '../ingest/parse-endpoints.js';
 import { DEFAULT_MAX_SHRINK, DEFAULT_POLL_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from '../ingest/updater.js';
 import { DEFAULT_UPSTREAM, SERVICE_AREAS } from '../ingest/web-service-client.js';
-import { INSTANCES, type Instance } from '../types.js';
+import { INSTANCES, type Instance } from '../core/types.js';
 import type { OptionSpec, OptionValue } from './config.js';
 import type { WebhookTarget } from './webhooks.js';
 

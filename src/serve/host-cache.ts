@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { Classifier } from '../index.js';
-import type { Classification, ClassifyResult, Flow } from '../types.js';
-import { isFlowError } from '../types.js';
+import type { Classifier } from '../match/classifier.js';
+import type { Classification, ClassifyResult, Flow } from '../core/types.js';
+import { isFlowError } from '../core/types.js';
 
 /**
  * Host results cached per index: the cache of a Classifier lives in a WeakMap keyed by that

@@ -1,4 +1,4 @@
-import { M365Error } from '../errors.js';
+import { M365Error } from '../core/errors.js';
 
 /**
  * Nesting limit for JSON bodies and WebSocket messages, checked before JSON.parse.

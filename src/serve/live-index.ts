@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Classifier } from '../index.js';
-import type { Instance } from '../types.js';
+import type { Classifier } from '../match/classifier.js';
+import type { Instance } from '../core/types.js';
 
 /**
  * The one mutable reference of the service: the Classifier in use. A request reads `current`

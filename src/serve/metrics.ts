@@ -1,5 +1,6 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ClassifyResult } from '../types.js';
+import type { ClassifyResult } from '../core/types.js';
 import { reportToPrimary } from './cluster-metrics.js';
 import type { LiveIndex } from './live-index.js';
 import { RouteHistogram } from './route-histogram.js';
@@ -34,10 +35,10 @@ export class ServeMetrics {
   readonly wsConnections: Gauge;
   readonly slowConsumerCloses: Counter;
 
-  constructor(live: LiveIndex, options: { defaultMetrics?: boolean; now?: () => number } = {}) {
+  constructor(live: LiveIndex, options: { defaultMetrics?: boolean; clock?: Clock } = {}) {
     const registers = [this.registry];
     const self = this;
-    const now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
     new Counter({
@@ -162,9 +163,9 @@ export class ServeMetrics {
         if (typeof u.consecutiveFailures === 'number') this.set({ field: 'consecutive_failures' }, u.consecutiveFailures);
         if (typeof u.stale === 'boolean') this.set({ field: 'stale' }, u.stale ? 1 : 0);
         const ok = typeof u.lastSuccess === 'string' ? Date.parse(u.lastSuccess) : NaN;
-        if (!Number.isNaN(ok)) this.set({ field: 'last_success_age_seconds' }, Math.max(0, (now() - ok) / 1000));
+        if (!Number.isNaN(ok)) this.set({ field: 'last_success_age_seconds' }, Math.max(0, (clock.now() - ok) / 1000));
         const at = typeof u.lastAttempt === 'string' ? Date.parse(u.lastAttempt) : NaN;
-        if (!Number.isNaN(at)) this.set({ field: 'last_attempt_age_seconds' }, Math.max(0, (now() - at) / 1000));
+        if (!Number.isNaN(at)) this.set({ field: 'last_attempt_age_seconds' }, Math.max(0, (clock.now() - at) / 1000));
       },
     });
     // The updater's last error code as a label (1 while it is the last error); absent when none.

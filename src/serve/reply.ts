@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import { DEFAULT_LIMITS } from './context.js';
 import { errorBody, type ErrorBody } from './error-body.js';
 

@@ -1,6 +1,6 @@
 import type { LRUCache } from 'lru-cache';
-import type { Classifier } from '../index.js';
-import type { Classification, ClassifyResult } from '../types.js';
+import type { Classifier } from '../match/classifier.js';
+import type { Classification, ClassifyResult } from '../core/types.js';
 import { classifyCached } from './host-cache.js';
 import type { ServeMetrics } from './metrics.js';
 

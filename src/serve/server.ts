@@ -1,6 +1,7 @@
+import type { Clock } from '../core/clock.js';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { createClassifier } from '../index.js';
+import { createClassifier } from '../match/create-classifier.js';
 import { loadBootstrapSnapshot } from '../ingest/bootstrap.js';
 import { readDataFile } from '../ingest/snapshot-file.js';
 import type { PluginRegistry } from '../../plugin-api/plugin.js';
@@ -22,7 +23,7 @@ export interface StartDeps {
   readonly underPressure?: FastifyUnderPressureOptions | false;
   readonly openapi?: OpenApiDocument;
   readonly defaultMetrics?: boolean;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export interface RunningServer {
@@ -37,14 +38,14 @@ export interface RunningServer {
 }
 
 /** Builds the first index from `--data` or the embedded bootstrap and publishes it. */
-export function loadLiveIndex(config: ServeConfig, now?: () => number): LiveIndex {
+export function loadLiveIndex(config: ServeConfig, clock?: Clock): LiveIndex {
   const snapshot = config.data !== null ? readDataFile(config.data) : loadBootstrapSnapshot();
   const source: DataSource = config.data !== null ? 'file' : 'bootstrap';
   const classifier = createClassifier(snapshot, {
     precedence: config.precedence,
     tenantName: config.tenant ?? undefined,
   });
-  const live = new LiveIndex(now ? { now } : {});
+  const live = new LiveIndex(clock ? { now: () => clock.now() } : {});
   live.publish(classifier, { source });
   return live;
 }
@@ -56,7 +57,7 @@ function isLoopback(host: string): boolean {
 export async function startServer(config: ServeConfig, deps: StartDeps = {}): Promise<RunningServer> {
   const tokens = config.tokenFile !== null ? readTokenFile(config.tokenFile) : null;
   const adminTokens = config.adminTokenFile !== null ? readTokenFile(config.adminTokenFile) : null;
-  const liveIndex = deps.liveIndex ?? loadLiveIndex(config, deps.now);
+  const liveIndex = deps.liveIndex ?? loadLiveIndex(config, deps.clock);
   const underPressure: FastifyUnderPressureOptions | false =
     deps.underPressure ??
     (config.maxEventLoopDelayMs === 0 && config.maxHeapBytes === 0
@@ -82,7 +83,7 @@ export async function startServer(config: ServeConfig, deps: StartDeps = {}): Pr
     underPressure,
     ...(deps.openapi ? { openapi: deps.openapi } : {}),
     ...(deps.defaultMetrics !== undefined ? { defaultMetrics: deps.defaultMetrics } : {}),
-    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
   await app.listen({ port: config.port, host: config.host });
   if (tokens === null && !isLoopback(config.host)) {

@@ -1,6 +1,6 @@
 /**
  * report.html in headless Chromium: what a person sees on the page made from the log of known
- * contents (test/unit/analyze-fixture.ts), that it fetches nothing, runs no script, and shows a
+ * contents (test/support/analyze-fixture.ts), that it fetches nothing, runs no script, and shows a
  * hostile site name as text. With M365FC_DOCS_SCREENSHOTS=1 the README's picture of a report on a
  * realistic generated log is written to docs/img/.
  */
@@ -12,8 +12,8 @@ import { analyzeLogs } from '../../src/analyze/analyze-logs.js';
 import { fileInput } from '../../src/analyze/open-input.js';
 import { renderReport } from '../../src/analyze/report-html.js';
 import { createClassifier, loadBootstrapSnapshot } from '../../src/index.js';
-import { FIXTURE_SETS, fixtureLog } from '../unit/analyze-fixture.js';
-import { writeFlowLog } from '../unit/analyze-log-gen.js';
+import { FIXTURE_SETS, fixtureLog } from '../support/analyze-fixture.js';
+import { writeFlowLog } from '../support/analyze-log-gen.js';
 import { HAVE_CHROMIUM, launchChromium, screenshotPath, SKIP_REASON, warnIfNoChromium, type Browser } from './chromium.js';
 
 warnIfNoChromium();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ERRORS, ERROR_CODES } from '../../src/errors.js';
+import { ERRORS, ERROR_CODES } from '../../src/core/errors.js';
 import { errorBody } from '../../src/serve/error-body.js';
 import { errorCodeEnum, expectSchema } from '../support/openapi.js';
 
-/** One registry: src/errors.ts and openapi.yaml's ErrorCode enum list exactly the same codes. */
+/** One registry: src/core/errors.ts (its HTTP codes) and openapi.yaml's ErrorCode enum list exactly the same codes. */
 describe('error registry vs openapi.yaml', () => {
   it('ErrorCode enum equals ERROR_CODES, in the same order, without duplicates', () => {
     const spec = errorCodeEnum();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEndpointsResponse } from '../../src/ingest/parse-endpoints.js';
 import type { Timers } from '../../src/ingest/updater.js';
-import type { Snapshot } from '../../src/types.js';
+import type { Snapshot } from '../../src/core/types.js';
 import { readRealResponseText, type RealResponse } from '../support/data.js';
 
 /** A clock and timers that move only when the test says so: nothing sleeps for real. */

@@ -7,7 +7,7 @@ import { FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js'
 import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
-import type { Flow } from '../../src/types.js';
+import type { Flow } from '../../src/core/types.js';
 import { query, sampleFlows } from '../integration/helpers.js';
 import { FakeUpstream, REAL_VERSIONS } from '../support/fake-upstream.js';
 import { tempDir } from './helpers.js';

@@ -5,7 +5,7 @@ import { createClassifier, type Classifier } from '../../src/index.js';
 import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/ingest/state-store.js';
 import { Updater, fetchedWith, type CheckResult, type DataInUse, type UpdaterOptions } from '../../src/ingest/updater.js';
 import { WebServiceClient, type UpstreamQuery } from '../../src/ingest/web-service-client.js';
-import type { Snapshot } from '../../src/types.js';
+import type { Snapshot } from '../../src/core/types.js';
 import { FakeUpstream, REAL_VERSIONS, type Fault } from '../support/fake-upstream.js';
 import { ManualTimers, realSnapshot, tempDir } from './helpers.js';
 

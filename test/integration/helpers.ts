@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import type { EndpointSet, Flow, Snapshot } from '../../src/types.js';
+import type { EndpointSet, Flow, Snapshot } from '../../src/core/types.js';
 import { resolveServeConfig, type ServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer, type StartDeps } from '../../src/serve/server.js';
 

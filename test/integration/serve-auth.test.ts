@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
-import { isM365Error } from '../../src/errors.js';
+import { isM365Error } from '../../src/core/errors.js';
 import type { RunningServer } from '../../src/serve/server.js';
 import { expectResponse } from '../support/openapi.js';
 import { call, startTestServer, tempFile } from './helpers.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { createClassifier, readDataFile } from '../../src/index.js';
-import { isM365Error } from '../../src/errors.js';
+import { isM365Error } from '../../src/core/errors.js';
 import { resolveServeConfig, type OptionSpec } from '../../src/serve/config.js';
 import { realResponsePath } from '../support/data.js';
 import { expectResponse } from '../support/openapi.js';

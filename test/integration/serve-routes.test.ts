@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { createClassifier, readDataFile, type Classifier } from '../../src/index.js';
-import { isFlowError } from '../../src/types.js';
+import { isFlowError } from '../../src/core/types.js';
 import type { RunningServer } from '../../src/serve/server.js';
 import { realResponsePath } from '../support/data.js';
 import { expectResponse, OPENAPI_TEXT } from '../support/openapi.js';

@@ -27,7 +27,7 @@ function liveWithData(): LiveIndex {
 }
 
 function app(live: LiveIndex, tokens: string[] | null = null): FastifyInstance {
-  const a = buildApp({ liveIndex: live, tokens, defaultMetrics: false, underPressure: false, now: () => NOW });
+  const a = buildApp({ liveIndex: live, tokens, defaultMetrics: false, underPressure: false, clock: { now: () => NOW } });
   apps.push(a);
   return a;
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createClassifier, isIPv4Mapped, parseIPv6, type Classifier } from '../../src/index.js';
 import { errorBody, toErrorBody } from '../../src/serve/error-body.js';
 import { bodySchema, loadOpenApi, querySchema, withoutItems } from '../../src/serve/openapi.js';
-import { isFlowError, type ClassifyResult, type Flow, type Snapshot } from '../../src/types.js';
+import { isFlowError, type ClassifyResult, type Flow, type Snapshot } from '../../src/core/types.js';
 
 /**
  * Thin targets for the certification tests: a small fastify server on 127.0.0.1 that implements

@@ -3,7 +3,7 @@
  * ways (including the apex of `*.x.com`, fragments, tenant names), near misses around each, and
  * random hosts. Deterministic for a seed.
  */
-import type { Snapshot } from '../../src/types.js';
+import type { Snapshot } from '../../src/core/types.js';
 import { Rng } from './flow-gen.js';
 
 const FILLERS = ['a', 'www', 'x-y', 'a.b', 'contoso', 'contoso-files', 'contoso-myfiles', 'eur', 'cdn', 'foo.bar.baz', 'onmicrosoft', 'login'];

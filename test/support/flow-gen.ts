@@ -3,7 +3,7 @@
  * just outside every prefix, hosts built from every pattern, and port/protocol variants drawn from
  * each set's own lists. Deterministic for a given seed.
  */
-import type { Classification, ClassifyResult, EndpointSet, Flow, Precedence } from '../../src/types.js';
+import type { Classification, ClassifyResult, EndpointSet, Flow, Precedence } from '../../src/core/types.js';
 import { Rng as SeededRng } from '../../plugin-api/conformance/rng.js';
 import {
   ANSWER_FIELDS,

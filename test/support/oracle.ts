@@ -13,7 +13,7 @@ import type {
   MatchedBy,
   Precedence,
   PortRange,
-} from '../../src/types.js';
+} from '../../src/core/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Addresses, as BigInt. IPv4 is 32 bits, IPv6 128 bits.

@@ -8,9 +8,9 @@ import { fileInput, streamInput, type LogInput } from '../../analyze/open-input.
 import { ProgressBar } from '../../analyze/progress.js';
 import { renderReport } from '../../analyze/report-html.js';
 import type { Summary } from '../../analyze/summary.js';
-import { M365Error } from '../../errors.js';
-import { createClassifier } from '../../index.js';
-import type { Precedence } from '../../types.js';
+import { M365Error } from '../../core/errors.js';
+import { createClassifier } from '../../match/create-classifier.js';
+import type { Precedence } from '../../core/types.js';
 import { loadDataOption } from '../load-data.js';
 
 const HELP = `usage: m365fc analyze FILE... [--data FILE] [--format csv|jsonl|auto] [--map COLUMN=FIELD]...

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCertification, writeReports, type CertificationData, type CertificationReport, type ProgressEvent, type Thresholds } from '../../../plugin-api/conformance/index.js';
-import { M365Error } from '../../errors.js';
-import { createClassifier, formatPorts, readDataFile, type Classifier } from '../../index.js';
-import { INSTANCES, type Instance, type PortRange, type Snapshot } from '../../types.js';
+import { M365Error } from '../../core/errors.js';
+import { formatPorts } from '../../core/ports.js';
+import { readDataFile } from '../../ingest/snapshot-file.js';
+import type { Classifier } from '../../match/classifier.js';
+import { createClassifier } from '../../match/create-classifier.js';
+import { INSTANCES, type Instance, type PortRange, type Snapshot } from '../../core/types.js';
 
 const HELP = `usage: m365fc certify --target URL [--token T | --token-file FILE] [--data FILE] [--upstream URL]
                       [--profile quick|full] [--report DIR] [--threshold-rps N] [--threshold-p99-ms N]

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createClassifier } from '../../index.js';
-import { isFlowError, type Flow, type Precedence } from '../../types.js';
+import { createClassifier } from '../../match/create-classifier.js';
+import { isFlowError, type Flow, type Precedence } from '../../core/types.js';
 import { loadDataOption } from '../load-data.js';
 
 const HELP = `usage: m365fc classify [--data FILE] [--precedence specific-first|category-first] [--tenant NAME]

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { M365Error } from '../../errors.js';
+import { M365Error } from '../../core/errors.js';
 import { parseJsonText } from '../../ingest/decode-text.js';
 import { diffSnapshots, formatDiff } from '../../ingest/diff.js';
 import { checkVersion } from '../../ingest/parse-endpoints.js';
 import { readDataFile } from '../../ingest/snapshot-file.js';
-import type { ChangeRecord } from '../../ingest/web-service-client.js';
+import type { ChangeRecord } from '../../core/types.js';
 
 const HELP = `usage: m365fc diff OLD NEW [--json] [--old-version V] [--new-version V] [--changes FILE]
 

@@ -1,5 +1,6 @@
-import { isM365Error } from '../../errors.js';
-import { createClassifier, type Classifier } from '../../index.js';
+import { isM365Error } from '../../core/errors.js';
+import type { Classifier } from '../../match/classifier.js';
+import { createClassifier } from '../../match/create-classifier.js';
 import { loadBootstrapSnapshot } from '../../ingest/bootstrap.js';
 import type { Coverage } from '../../ingest/diff.js';
 import { readDataFile } from '../../ingest/snapshot-file.js';
@@ -8,7 +9,7 @@ import { Updater, type CheckOutcome, type CheckResult, type DataInUse } from '..
 import { DEFAULT_UPSTREAM, WebServiceClient } from '../../ingest/web-service-client.js';
 import { optionsHelp, resolveOptions, SERVE_OPTIONS, type OptionSpec } from '../../serve/config.js';
 import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
-import type { Snapshot } from '../../types.js';
+import type { Snapshot } from '../../core/types.js';
 
 /** Exit statuses of `m365fc update`: what the one check did. */
 export const UPDATE_EXIT: Readonly<Record<CheckOutcome | 'store' | 'usage', number>> = {

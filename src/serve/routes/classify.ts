@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Flow, FlowError } from '../../types.js';
-import { isFlowError } from '../../types.js';
+import type { Flow, FlowError } from '../../core/types.js';
+import { isFlowError } from '../../core/types.js';
 import type { ServeContext } from '../context.js';
 import { errorBody, isErrorCode } from '../error-body.js';
 import { classifyCached } from '../host-cache.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Classifier } from '../../index.js';
+import type { Classifier } from '../../match/classifier.js';
 import type { ServeContext } from '../context.js';
 import { querySchema, responseSchema } from '../openapi.js';
 import { sendError, sendJson } from '../reply.js';

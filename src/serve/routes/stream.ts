@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { isM365Error, type ErrorCode } from '../../errors.js';
+import { isM365Error, type ErrorCode } from '../../core/errors.js';
 import { errorBody } from '../error-body.js';
 import { parseJsonLimited, rawTopLevelNumber } from '../json-depth.js';
 import type { ServeContext } from '../context.js';

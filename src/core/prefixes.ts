@@ -1,0 +1,148 @@
+import { IPv4CidrRange, IPv6CidrRange } from 'ip-num';
+import { bigintToWords, formatIPv4, formatIPv6 } from './addresses.js';
+
+/**
+ * Exact prefix arithmetic, on one convention: inclusive [lo, hi] intervals of unsigned addresses
+ * (bigint: IPv6 needs 128 bits). The split-tunnel exporter and the diff's coverage measure both
+ * use it. ip-num parses the prefixes; merging is done here because ip-num's Pool.aggregate()
+ * leaves nested prefixes unmerged (10.0.3.0/25 and 10.0.3.0/26 stay two ranges).
+ */
+
+export type Family = 4 | 6;
+
+export interface Interval {
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+
+export interface PrefixInterval extends Interval {
+  readonly family: Family;
+  readonly length: number;
+}
+
+export function familyBits(family: Family): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** The addresses of network/length. */
+export function intervalOf(family: Family, network: bigint, length: number): Interval {
+  return { lo: network, hi: network + (1n << BigInt(familyBits(family) - length)) - 1n };
+}
+
+export function prefixInterval(cidr: string): PrefixInterval {
+  const family: Family = cidr.includes(':') ? 6 : 4;
+  const range = family === 4 ? IPv4CidrRange.fromCidr(cidr) : IPv6CidrRange.fromCidr(cidr);
+  return {
+    family,
+    lo: range.getFirst().getValue(),
+    hi: range.getLast().getValue(),
+    length: Number(cidr.slice(cidr.indexOf('/') + 1)),
+  };
+}
+
+/** Sorted, with overlapping and adjacent intervals joined. */
+export function mergeIntervals(list: readonly Interval[]): Interval[] {
+  const sorted = [...list].sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+  const out: Array<{ lo: bigint; hi: bigint }> = [];
+  for (const iv of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && iv.lo <= last.hi + 1n) {
+      if (iv.hi > last.hi) last.hi = iv.hi;
+    } else out.push({ lo: iv.lo, hi: iv.hi });
+  }
+  return out;
+}
+
+/** How many addresses a merged list covers. */
+export function intervalsSize(merged: readonly Interval[]): bigint {
+  let total = 0n;
+  for (const iv of merged) total += iv.hi - iv.lo + 1n;
+  return total;
+}
+
+/** |a \ b| for merged lists, one linear sweep. */
+export function addressesNotIn(a: readonly Interval[], b: readonly Interval[]): bigint {
+  let lost = 0n;
+  let j = 0;
+  for (const iv of a) {
+    // cur: the first address of iv not yet accounted for
+    let cur = iv.lo;
+    while (j < b.length && b[j]!.hi < cur) j++;
+    for (let k = j; k < b.length && cur <= iv.hi; k++) {
+      const o = b[k]!;
+      if (o.lo > iv.hi) break;
+      if (o.lo > cur) lost += o.lo - cur;
+      if (o.hi + 1n > cur) cur = o.hi + 1n;
+    }
+    if (cur <= iv.hi) lost += iv.hi - cur + 1n;
+  }
+  return lost;
+}
+
+/** Everything in the family's address space not in `merged` (which must be merged). */
+export function complement(merged: readonly Interval[], family: Family): Interval[] {
+  const max = (1n << BigInt(familyBits(family))) - 1n;
+  const out: Interval[] = [];
+  let next = 0n;
+  for (const iv of merged) {
+    if (iv.lo > next) out.push({ lo: next, hi: iv.lo - 1n });
+    next = iv.hi + 1n;
+  }
+  if (next <= max) out.push({ lo: next, hi: max });
+  return out;
+}
+
+/** The fewest CIDR prefixes covering exactly [lo, hi]: greedy largest aligned block first. */
+export function intervalToPrefixes(iv: Interval, family: Family): Array<{ network: bigint; length: number }> {
+  const bits = familyBits(family);
+  const out: Array<{ network: bigint; length: number }> = [];
+  let lo = iv.lo;
+  while (lo <= iv.hi) {
+    let size = 0;
+    // Grow the block while lo stays aligned to it and it stays inside the interval.
+    while (size < bits && (lo & ((1n << BigInt(size + 1)) - 1n)) === 0n && lo + (1n << BigInt(size + 1)) - 1n <= iv.hi) size++;
+    out.push({ network: lo, length: bits - size });
+    lo += 1n << BigInt(size);
+  }
+  return out;
+}
+
+export function formatPrefix(family: Family, network: bigint, length: number): string {
+  return `${family === 4 ? formatIPv4(Number(network)) : formatIPv6(bigintToWords(network))}/${length}`;
+}
+
+/** Merged intervals → minimal canonical CIDR texts, in address order. */
+export function toCidrs(merged: readonly Interval[], family: Family): string[] {
+  return merged.flatMap((iv) => intervalToPrefixes(iv, family).map((p) => formatPrefix(family, p.network, p.length)));
+}
+
+export interface RankedPrefix extends PrefixInterval {
+  /** Lower wins a tie between prefixes of the same length (the category rank). */
+  readonly rank: number;
+  readonly selected: boolean;
+}
+
+/**
+ * The addresses whose longest matching prefix (ties: lowest rank) is a selected one, merged.
+ * This is the engine's IP verdict in specific-first mode, so a more specific prefix of another
+ * category inside a selected one is cut out of it.
+ */
+export function winningIntervals(prefixes: readonly RankedPrefix[]): Interval[] {
+  const bounds = new Set<bigint>();
+  for (const p of prefixes) {
+    bounds.add(p.lo);
+    bounds.add(p.hi + 1n);
+  }
+  const cuts = [...bounds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const picked: Interval[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const lo = cuts[k]!;
+    let winner: RankedPrefix | undefined;
+    for (const p of prefixes) {
+      if (p.lo > lo || p.hi < lo) continue;
+      if (winner === undefined || p.length > winner.length || (p.length === winner.length && p.rank < winner.rank)) winner = p;
+    }
+    if (winner?.selected === true) picked.push({ lo, hi: cuts[k + 1]! - 1n });
+  }
+  return mergeIntervals(picked);
+}

@@ -70,10 +70,14 @@ export type ErrorCode =
   | "M365FC_ERR_UPSTREAM_TOO_LARGE"
   | "M365FC_ERR_STORE_CORRUPT"
   | "M365FC_ERR_STORE_IO"
+  | "M365FC_ERR_STORE_QUERY_MISMATCH"
   | "M365FC_ERR_UPDATE_VERSION_BACKWARDS"
   | "M365FC_ERR_UPDATE_SHRINK"
   | "M365FC_ERR_UPDATE_BACKING_OFF"
   | "M365FC_ERR_UPDATE_STOPPED"
+  | "M365FC_ERR_UPDATE_WRONG_INSTANCE"
+  | "M365FC_ERR_UPDATE_WRONG_QUERY"
+  | "M365FC_ERR_UPDATE_UNEXPECTED"
   | "M365FC_ERR_PLUGIN_INVALID"
   | "M365FC_ERR_PLUGIN_API_VERSION"
   | "M365FC_ERR_PLUGIN_DUPLICATE"
@@ -209,6 +213,24 @@ export interface UpdaterStatus {
   staleAfterSeconds?: number;
   pollIntervalSeconds?: number;
   upstream?: string;
+  /** The state dir followed; null without one. */
+  stateDir?: string | null;
+  /** True for the one process that polls upstream for its state dir (it holds the lock). */
+  polls?: boolean;
+  /** Re-reads of the state dir or the data file (watcher, SIGHUP) that a gate refused. */
+  reloadsRefused?: number;
+  /** The last re-read that changed the data or was refused; null when none. */
+  lastReload?: {
+    at?: string;
+    from?: "state" | "file" | "none";
+    trigger?: "watch" | "signal";
+    outcome?: "reloaded" | "unchanged" | "refused" | "failed";
+    version?: string | null;
+    versionInUse?: string;
+    gate?: "version" | "validate" | "shrink" | "query" | null;
+    errorCode?: string | null;
+    message?: string | null;
+  } | null;
 }
 
 export interface VersionInfo {
@@ -413,10 +435,14 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "M365FC_ERR_UPSTREAM_TOO_LARGE",
   "M365FC_ERR_STORE_CORRUPT",
   "M365FC_ERR_STORE_IO",
+  "M365FC_ERR_STORE_QUERY_MISMATCH",
   "M365FC_ERR_UPDATE_VERSION_BACKWARDS",
   "M365FC_ERR_UPDATE_SHRINK",
   "M365FC_ERR_UPDATE_BACKING_OFF",
   "M365FC_ERR_UPDATE_STOPPED",
+  "M365FC_ERR_UPDATE_WRONG_INSTANCE",
+  "M365FC_ERR_UPDATE_WRONG_QUERY",
+  "M365FC_ERR_UPDATE_UNEXPECTED",
   "M365FC_ERR_PLUGIN_INVALID",
   "M365FC_ERR_PLUGIN_API_VERSION",
   "M365FC_ERR_PLUGIN_DUPLICATE",

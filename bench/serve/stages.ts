@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Classifier } from '../../src/index.js';
 import type { ClassifyResult } from '../../src/core/types.js';
 import { HostCaches } from '../../src/serve/host-cache.js';
-import { LiveIndex } from '../../src/serve/live-index.js';
+import { LiveIndex } from '../../src/follow/live-index.js';
 import { ServeMetrics } from '../../src/serve/metrics.js';
 import { answerFlows, assembleResults } from '../../src/serve/result-json.js';
 import { batchOf, type Workload } from './workload.js';

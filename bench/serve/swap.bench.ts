@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 import { createClassifier, type Classifier } from '../../src/index.js';
 import { snapshotFromSets } from '../../src/ingest/parse-endpoints.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
-import { LiveIndex } from '../../src/serve/live-index.js';
+import { LiveIndex } from '../../src/follow/live-index.js';
 import { startServer } from '../../src/serve/server.js';
 import type { Flow } from '../../src/core/types.js';
 import { readRealResponseText, REAL_RESPONSES } from '../../test/support/data.js';

@@ -83,12 +83,16 @@ export const ERRORS = {
   // store: the state directory (src/ingest/state-store.ts)
   M365FC_ERR_STORE_CORRUPT: { status: 500, message: 'A state file is corrupt; it was set aside and skipped' },
   M365FC_ERR_STORE_IO: { status: 500, message: 'The state directory could not be read or written' },
+  M365FC_ERR_STORE_QUERY_MISMATCH: { status: 409, message: 'The state directory was filled with another query; start a new one with --reset-state-dir' },
 
   // update: the gates before a new version is used (src/ingest/updater.ts)
   M365FC_ERR_UPDATE_VERSION_BACKWARDS: { status: 409, message: 'The upstream version is older than the one in use' },
   M365FC_ERR_UPDATE_SHRINK: { status: 409, message: 'The new version loses more than the allowed share of covered addresses or host patterns' },
   M365FC_ERR_UPDATE_BACKING_OFF: { status: 503, message: 'Checks are backing off after a 429 from upstream' },
   M365FC_ERR_UPDATE_STOPPED: { status: 503, message: 'The updater was stopped during a check' },
+  M365FC_ERR_UPDATE_WRONG_INSTANCE: { status: 409, message: 'The offered data is for another Microsoft 365 instance' },
+  M365FC_ERR_UPDATE_WRONG_QUERY: { status: 409, message: 'The offered data was fetched with another query (service areas, NoIPv6, tenant)' },
+  M365FC_ERR_UPDATE_UNEXPECTED: { status: 500, message: 'A check or reload failed unexpectedly; the data in use is kept' },
 
   // plugin / export: exporter plugins (plugin-api/plugin.ts throws these codes) and /v1/export
   M365FC_ERR_PLUGIN_INVALID: { status: 500, message: 'A plugin does not have the shape of an exporter plugin' },

@@ -9,7 +9,7 @@ import { installDrain } from './drain.js';
 import { HostCaches } from './host-cache.js';
 import { edgeServerFactory } from './http-edge.js';
 import { parseJsonLimited } from './json-depth.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from '../follow/live-index.js';
 import { ServeMetrics } from './metrics.js';
 import { loadOpenApi, type OpenApiDocument } from './openapi.js';
 import { JSON_TYPE, sendError, sendErrorBody } from './reply.js';

@@ -11,21 +11,8 @@ import { DEFAULT_LIMITS, type ServeLimits } from './context.js';
  * their own OptionSpecs as `extra` and find the values in `config.extra`.
  */
 
-export type OptionValue = string | number | boolean | null;
-
-export interface OptionSpec {
-  /** The config-file key, camelCase; also the key in `ServeConfig.extra`. */
-  readonly key: string;
-  /** The command-line flag without dashes, kebab-case. */
-  readonly flag: string;
-  readonly env: string;
-  readonly kind: 'string' | 'integer' | 'boolean' | 'enum';
-  readonly values?: readonly string[];
-  readonly min?: number;
-  readonly max?: number;
-  readonly default: OptionValue;
-  readonly help: string;
-}
+export type { OptionSpec, OptionValue } from '../core/option-spec.js';
+import type { OptionSpec, OptionValue } from '../core/option-spec.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { HostCaches } from './host-cache.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from '../follow/live-index.js';
 import type { ServeMetrics } from './metrics.js';
 import type { OpenApiDocument } from './openapi.js';
 

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClassifyResult } from '../core/types.js';
 import { reportToPrimary } from './cluster-metrics.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from '../follow/live-index.js';
 import { RouteHistogram } from './route-histogram.js';
 
 /**
@@ -152,7 +152,7 @@ export class ServeMetrics {
     });
     new Gauge({
       name: 'm365fc_updater_status',
-      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds, last_attempt_age_seconds); absent without an updater',
+      help: 'Updater state by field (consecutive_failures, stale, last_success_age_seconds, last_attempt_age_seconds, reloads_refused); absent without an updater',
       labelNames: ['field'],
       registers,
       aggregator: 'max',
@@ -166,6 +166,7 @@ export class ServeMetrics {
         if (!Number.isNaN(ok)) this.set({ field: 'last_success_age_seconds' }, Math.max(0, (clock.now() - ok) / 1000));
         const at = typeof u.lastAttempt === 'string' ? Date.parse(u.lastAttempt) : NaN;
         if (!Number.isNaN(at)) this.set({ field: 'last_attempt_age_seconds' }, Math.max(0, (clock.now() - at) / 1000));
+        if (typeof u.reloadsRefused === 'number') this.set({ field: 'reloads_refused' }, u.reloadsRefused);
       },
     });
     // The updater's last error code as a label (1 while it is the last error); absent when none.

@@ -9,7 +9,7 @@ import { createExportRegistry } from '../export/builtins.js';
 import { buildApp } from './app.js';
 import { readTokenFile } from './auth.js';
 import type { ServeConfig } from './config.js';
-import { LiveIndex, type DataSource } from './live-index.js';
+import { LiveIndex, type DataSource } from '../follow/live-index.js';
 import type { OpenApiDocument } from './openapi.js';
 import type { FastifyUnderPressureOptions } from '@fastify/under-pressure';
 

@@ -35,7 +35,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`status page in Chromium${HAVE_CHROMIUM ? '' : `
     server = await startTestServer(['--shutdown-timeout-ms', '200']);
     pool = new Pool(server.url, { connections: 4 });
     // What the updater wiring would publish: one failed attempt after a success, two changes.
-    server.liveIndex.updaterStatus = {
+    const status = {
       lastAttempt: new Date(Date.now() - 60_000).toISOString(),
       lastSuccess: new Date(Date.now() - 3_600_000).toISOString(),
       lastErrorCode: 'M365FC_ERR_UPSTREAM_TIMEOUT',
@@ -43,10 +43,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`status page in Chromium${HAVE_CHROMIUM ? '' : `
       stale: false,
       nextCheck: new Date(Date.now() + 3_540_000).toISOString(),
     };
-    server.liveIndex.changes = [
+    const changes = [
       { version: '2026100100', previousVersion: '2026090100', publishedAt: new Date(Date.now() - 86_400_000 * 3).toISOString(), totals: { setsAdded: 0, setsRemoved: 0, setsChanged: 2, ipsAdded: 4, ipsRemoved: 1, urlsAdded: 2, urlsRemoved: 0 } },
       { version: '2026110100', previousVersion: '2026100100', publishedAt: new Date(Date.now() - 7_200_000).toISOString(), totals: { setsAdded: 1, setsRemoved: 0, setsChanged: 3, ipsAdded: 12, ipsRemoved: 2, urlsAdded: 3, urlsRemoved: 1 } },
     ];
+    server.liveIndex.attach({ updaterStatus: () => status, changes: () => changes, refresh: null });
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {

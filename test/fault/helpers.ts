@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEndpointsResponse } from '../../src/ingest/parse-endpoints.js';
-import type { Timers } from '../../src/ingest/updater.js';
+import type { Timers } from '../../src/follow/updater.js';
 import type { Snapshot } from '../../src/core/types.js';
 import { readRealResponseText, type RealResponse } from '../support/data.js';
 

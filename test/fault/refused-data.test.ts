@@ -4,10 +4,10 @@ import { Pool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEndpointsResponse } from '../../src/ingest/parse-endpoints.js';
 import { readDataFile, serializeSnapshot } from '../../src/ingest/snapshot-file.js';
-import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/ingest/state-store.js';
+import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/follow/state-store.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
-import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import { Follower } from '../../src/follow/follower.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { call, testConfig } from '../integration/helpers.js';
 import { readRealResponse, readRealResponseText } from '../support/data.js';
@@ -66,7 +66,7 @@ afterEach(async () => {
 async function follow(argv: string[]): Promise<Follower> {
   const config = resolveServeConfig(expandBooleanFlags(['--port', '0', '--log-level', 'silent', ...argv], FOLLOW_OPTIONS), {}, FOLLOW_OPTIONS);
   const f = followConfig(config.extra, { tenant: config.tenant, data: config.data });
-  const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow: f }, { startupTimeoutMs: 5000, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 });
+  const follower = await Follower.open({ data: config.data, precedence: config.precedence, follow: f }, { startupTimeoutMs: 5000, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 });
   cleanups.push(() => follower.stop());
   return follower;
 }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, type Classifier } from '../../src/index.js';
-import { FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
-import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
+import { FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import { Follower } from '../../src/follow/follower.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import type { Flow } from '../../src/core/types.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
     {},
     FOLLOW_OPTIONS,
   );
-  follower = await prepareFollower({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) });
+  follower = await Follower.open({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) });
   // Load shedding is off: a loaded CI machine must not turn a swap test into an overload test.
   server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false, underPressure: false });
 });

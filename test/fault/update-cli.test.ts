@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run, UPDATE_EXIT } from '../../src/cli/commands/update.js';
-import { StateStore } from '../../src/ingest/state-store.js';
+import { StateStore } from '../../src/follow/state-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { tempDir } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verifyWebhookSignature, type WebhookOptions, type WebhookReport } from '../../src/serve/webhooks.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verifyWebhookSignature, type WebhookOptions, type WebhookReport } from '../../src/follow/webhooks.js';
 import { ManualTimers } from './helpers.js';
 
 const SECRET = 'test-secret-1';

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCertification, writeReports, type CertificationData, type CertificationReport } from '../../plugin-api/index.js';
 import { createClassifier, formatPorts, type Classifier } from '../../src/index.js';
 import { resolveServeConfig } from '../../src/serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/serve/follow-options.js';
-import { prepareFollower, type Follower } from '../../src/serve/follow-upstream.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import { Follower } from '../../src/follow/follower.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
   fake.serve('2020042800');
   const argv = expandBooleanFlags(['--port', '0', '--log-level', 'silent', '--token-file', join(dir, 'tokens'), '--upstream', fake.url, '--poll-interval', '1', '--state-dir', join(dir, 'state')], FOLLOW_OPTIONS);
   const config = resolveServeConfig(argv, {}, FOLLOW_OPTIONS);
-  follower = await prepareFollower({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) }, { startupTimeoutMs: 5000 });
+  follower = await Follower.open({ data: null, precedence: config.precedence, follow: followConfig(config.extra, { tenant: null, data: null }) }, { startupTimeoutMs: 5000 });
   server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false, underPressure: false });
   follower.start(server.app.log);
   report = await runCertification({

@@ -75,7 +75,7 @@ describe('m365fc --data', () => {
         });
         child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
       });
-      expect(`${stdout}${stderr}`).toMatch(/--state-dir is not used with --data unless --upstream is given too/);
+      expect(`${stdout}${stderr}`).toMatch(/--state-dir is not used: with --data, nothing is followed unless --upstream is given too/);
       // Nothing was written to the state dir.
       expect(existsSync(join(tmp.dir, 'state'))).toBe(false);
     } finally {

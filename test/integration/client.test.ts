@@ -6,7 +6,7 @@ import { createExportRegistry } from '../../src/export/builtins.js';
 import { prepareExport } from '../../src/export/export-file.js';
 import { createClassifier, parseEndpointsResponse, type Classifier } from '../../src/index.js';
 import { buildApp } from '../../src/serve/app.js';
-import { LiveIndex } from '../../src/serve/live-index.js';
+import { LiveIndex } from '../../src/follow/live-index.js';
 import { exportRoutes } from '../../src/serve/routes/export.js';
 import { readRealResponseText } from '../support/data.js';
 

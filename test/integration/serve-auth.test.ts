@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
 import { isM365Error } from '../../src/core/errors.js';
+import type { RefreshResult } from '../../src/follow/live-index.js';
 import type { RunningServer } from '../../src/serve/server.js';
 import { expectResponse } from '../support/openapi.js';
 import { call, startTestServer, tempFile } from './helpers.js';
@@ -94,10 +95,11 @@ describe('with --token-file and --admin-token-file', () => {
 
   it('admin refresh calls the updater hook', async () => {
     let calls = 0;
-    server.liveIndex.refresh = () => {
+    const refresh = (): Promise<RefreshResult> => {
       calls++;
       return Promise.resolve({ status: 'unchanged', version: server.liveIndex.current!.version, errorCode: null });
     };
+    server.liveIndex.attach({ updaterStatus: () => null, changes: () => [], refresh });
     try {
       const r = await call(pool, 'POST', '/v1/admin/refresh', { headers: { authorization: `Bearer ${ADMIN}` } });
       expect(r.status).toBe(200);
@@ -105,7 +107,7 @@ describe('with --token-file and --admin-token-file', () => {
       expect(r.body).toEqual({ status: 'unchanged', version: server.liveIndex.current!.version, errorCode: null });
       expect(calls).toBe(1);
     } finally {
-      delete server.liveIndex.refresh;
+      server.liveIndex.attach(null);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { RefreshResult } from '../../src/serve/live-index.js';
+import type { RefreshResult } from '../../src/follow/live-index.js';
 import { startTestServer, tempFile } from './helpers.js';
 
 /**
@@ -17,10 +17,14 @@ describe('shutdown with a request in flight', () => {
     let release!: (r: RefreshResult) => void;
     let refreshing!: () => void;
     const refreshCalled = new Promise<void>((r) => (refreshing = r));
-    server.liveIndex.refresh = () => {
-      refreshing();
-      return new Promise((r) => (release = r));
-    };
+    server.liveIndex.attach({
+      updaterStatus: () => null,
+      changes: () => [],
+      refresh: () => {
+        refreshing();
+        return new Promise((r) => (release = r));
+      },
+    });
     const pool = new Pool(server.url, { connections: 2 });
     // One connection left idle after an answer, kept alive.
     const warm = await pool.request({ method: 'GET', path: '/healthz' });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { createClassifier, readDataFile, type Classifier } from '../../src/index.js';
 import { isFlowError } from '../../src/core/types.js';
+import type { ChangeRecord, UpdaterStatus } from '../../src/follow/live-index.js';
 import type { RunningServer } from '../../src/serve/server.js';
 import { realResponsePath } from '../support/data.js';
 import { expectResponse, OPENAPI_TEXT } from '../support/openapi.js';
@@ -127,25 +128,26 @@ describe('data routes', () => {
     expect(none.status).toBe(200);
     expectResponse('/v1/changes', 'GET', 200, none.body);
     expect(none.body).toEqual({ version: engine.version, since: null, changes: [] });
-    server.liveIndex.changes = [
+    const changes: ChangeRecord[] = [
       { version: '2024010100', previousVersion: null, publishedAt: '2024-01-01T00:00:00.000Z' },
       { version: '2025010100', previousVersion: '2024010100', publishedAt: '2025-01-01T00:00:00.000Z', addedSets: [7] },
     ];
+    server.liveIndex.attach({ updaterStatus: () => null, changes: () => changes, refresh: null });
     try {
       const some = await call(pool, 'GET', '/v1/changes?since=2024010100');
       expectResponse('/v1/changes', 'GET', 200, some.body);
-      expect(some.body).toEqual({ version: engine.version, since: '2024010100', changes: [server.liveIndex.changes[1]] });
+      expect(some.body).toEqual({ version: engine.version, since: '2024010100', changes: [changes[1]] });
       const bad = await call(pool, 'GET', '/v1/changes?since=yesterday');
       expect(bad.status).toBe(400);
       expectResponse('/v1/changes', 'GET', 400, bad.body);
       expect(bad.body).toMatchObject({ code: 'M365FC_ERR_SERVE_BAD_QUERY' });
     } finally {
-      server.liveIndex.changes = null;
+      server.liveIndex.attach(null);
     }
   });
 
   it('shows the updater status when an updater runs', async () => {
-    server.liveIndex.updaterStatus = {
+    const status: UpdaterStatus = {
       lastAttempt: '2025-01-01T00:00:00.000Z',
       lastSuccess: null,
       lastErrorCode: 'M365FC_ERR_UPSTREAM_TIMEOUT',
@@ -153,6 +155,7 @@ describe('data routes', () => {
       stale: false,
       nextCheck: '2025-01-01T01:00:00.000Z',
     };
+    server.liveIndex.attach({ updaterStatus: () => status, changes: () => [], refresh: null });
     try {
       const v = await call(pool, 'GET', '/v1/version');
       expectResponse('/v1/version', 'GET', 200, v.body);
@@ -163,7 +166,7 @@ describe('data routes', () => {
       const m = await call(pool, 'GET', '/metrics');
       expect(m.text).toContain('m365fc_updater_status{field="consecutive_failures"} 3');
     } finally {
-      server.liveIndex.updaterStatus = null;
+      server.liveIndex.attach(null);
     }
   });
 });

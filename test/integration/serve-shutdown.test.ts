@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { runUntilSignal } from '../../src/serve/cluster.js';
-import type { RefreshResult } from '../../src/serve/live-index.js';
+import type { RefreshResult } from '../../src/follow/live-index.js';
 import { startTestServer, tempFile } from './helpers.js';
 import { TestSocket } from './ws-client.js';
 
@@ -64,10 +64,14 @@ describe('shutdown under load', () => {
     let release!: (r: RefreshResult) => void;
     let refreshing!: () => void;
     const refreshCalled = new Promise<void>((r) => (refreshing = r));
-    server.liveIndex.refresh = () => {
-      refreshing();
-      return new Promise((r) => (release = r));
-    };
+    server.liveIndex.attach({
+      updaterStatus: () => null,
+      changes: () => [],
+      refresh: () => {
+        refreshing();
+        return new Promise((r) => (release = r));
+      },
+    });
     // A raw socket: undici would not pipeline a GET behind a POST.
     const socket = connect(server.port, '127.0.0.1');
     let received = '';

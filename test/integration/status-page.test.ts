@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClassifier } from '../../src/index.js';
 import { buildApp } from '../../src/serve/app.js';
-import { LiveIndex, type ChangeRecord } from '../../src/serve/live-index.js';
+import { LiveIndex, type ChangeRecord } from '../../src/follow/live-index.js';
 import { readRealResponse } from '../support/data.js';
 import { expectResponse } from '../support/openapi.js';
 
@@ -99,16 +99,16 @@ describe('GET /v1/stats', () => {
 
   it('shows the updater status and the last ten changes, newest first', async () => {
     const live = liveWithData();
-    live.updaterStatus = { lastAttempt: '2026-11-02T09:59:00.000Z', lastSuccess: '2026-11-02T09:00:00.000Z', lastErrorCode: 'M365FC_ERR_UPSTREAM_TIMEOUT', consecutiveFailures: 1, stale: false, nextCheck: '2026-11-02T10:59:00.000Z' };
+    const status = { lastAttempt: '2026-11-02T09:59:00.000Z', lastSuccess: '2026-11-02T09:00:00.000Z', lastErrorCode: 'M365FC_ERR_UPSTREAM_TIMEOUT', consecutiveFailures: 1, stale: false, nextCheck: '2026-11-02T10:59:00.000Z' };
     const changes: ChangeRecord[] = Array.from({ length: 12 }, (_, i) => ({
       version: `20261${String(i).padStart(2, '0')}0100`.slice(0, 10),
       previousVersion: null,
       publishedAt: '2026-11-02T09:00:00.000Z',
       totals: { setsAdded: i, setsRemoved: 0, setsChanged: 1, ipsAdded: 2, ipsRemoved: 0, urlsAdded: 1, urlsRemoved: 0 },
     }));
-    live.changes = changes;
+    live.attach({ updaterStatus: () => status, changes: () => changes, refresh: null });
     const s = await stats(app(live));
-    expect(s['updater']).toEqual(live.updaterStatus);
+    expect(s['updater']).toEqual(status);
     const recent = s['recentChanges'] as ChangeRecord[];
     expect(recent).toHaveLength(10);
     expect(recent[0]).toEqual(changes[11]);

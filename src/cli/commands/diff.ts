@@ -5,7 +5,7 @@ import { parseJsonText } from '../../ingest/decode-text.js';
 import { diffSnapshots, formatDiff } from '../../ingest/diff.js';
 import { checkVersion } from '../../ingest/parse-endpoints.js';
 import { readDataFile } from '../../ingest/snapshot-file.js';
-import type { ChangeRecord } from '../../core/types.js';
+import type { ChangeRecord } from '../../ingest/change-records.js';
 
 const HELP = `usage: m365fc diff OLD NEW [--json] [--old-version V] [--new-version V] [--changes FILE]
 

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { runPrimary, runUntilSignal } from '../../serve/cluster.js';
 import { optionsHelp, resolveServeConfig, SERVE_OPTIONS, type ServeConfig } from '../../serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
-import { prepareFollower } from '../../serve/follow-upstream.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../follow/options.js';
+import { Follower } from '../../follow/follower.js';
 import { startServer } from '../../serve/server.js';
 
 const HELP = `usage: m365fc serve [options]
@@ -10,6 +10,8 @@ const HELP = `usage: m365fc serve [options]
 Runs the classifier service (HTTP and WebSocket, described by openapi.yaml). Each option can
 also come from its environment variable or from the JSON file of --config (camelCase keys);
 a flag beats the environment, which beats the file. SIGTERM or SIGINT drains and stops.
+SIGHUP re-reads the state dir (or the --data file) through the same gates as an update; what a
+gate refuses is logged and the data in use stays.
 
 options:                      environment:
 ${optionsHelp(SERVE_OPTIONS)}
@@ -25,7 +27,18 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = resolveServeConfig(expandBooleanFlags(argv, FOLLOW_OPTIONS), process.env, FOLLOW_OPTIONS);
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // The primary has no data: it hands SIGHUP to every worker, which re-reads for itself.
+    const hup = (): void => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    };
+    process.on('SIGHUP', hup);
+    try {
+      return await runPrimary(config);
+    } finally {
+      process.off('SIGHUP', hup);
+    }
+  }
   try {
     return await serve(config);
   } catch (err) {
@@ -36,14 +49,31 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function serve(config: ServeConfig): Promise<number> {
-  // Following upstream (src/serve/follow-upstream.ts): the starting data, the updater, webhooks.
+  // Following upstream (src/follow/follower.ts): the starting data, the updater, webhooks.
   const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
-  const follower = await prepareFollower({ data: config.data, precedence: config.precedence, follow });
-  const server = await startServer(config, { liveIndex: follower.liveIndex });
+  // systemd's ExecReload: re-read through the gates; lookups and WebSockets carry on. Installed
+  // first, so that a SIGHUP during start-up does not kill the process (it is ignored then).
+  let follower: Follower | null = null;
+  const hup = (): void => {
+    void follower?.reload('signal').catch((err: unknown) => process.stderr.write(`m365fc serve: reload failed: ${String(err)}\n`));
+  };
+  process.on('SIGHUP', hup);
+  try {
+    follower = await Follower.open({ data: config.data, precedence: config.precedence, follow });
+  } catch (err) {
+    process.off('SIGHUP', hup);
+    throw err;
+  }
+  const server = await startServer(config, { liveIndex: follower.liveIndex }).catch(async (err: unknown) => {
+    process.off('SIGHUP', hup);
+    await follower?.stop();
+    throw err;
+  });
   follower.start(server.app.log);
   try {
     return await runUntilSignal(server);
   } finally {
+    process.off('SIGHUP', hup);
     await follower.stop();
   }
 }

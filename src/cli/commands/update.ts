@@ -1,24 +1,20 @@
-import { isM365Error } from '../../core/errors.js';
-import type { Classifier } from '../../match/classifier.js';
-import { createClassifier } from '../../match/create-classifier.js';
-import { loadBootstrapSnapshot } from '../../ingest/bootstrap.js';
+import { isM365Error, type M365Error } from '../../core/errors.js';
 import type { Coverage } from '../../ingest/diff.js';
-import { readDataFile } from '../../ingest/snapshot-file.js';
-import { StateStore } from '../../ingest/state-store.js';
-import { Updater, type CheckOutcome, type CheckResult, type DataInUse } from '../../ingest/updater.js';
-import { DEFAULT_UPSTREAM, WebServiceClient } from '../../ingest/web-service-client.js';
+import { Follower } from '../../follow/follower.js';
+import type { CheckOutcome, CheckResult } from '../../follow/updater.js';
+import { DEFAULT_UPSTREAM } from '../../follow/web-service-client.js';
 import { optionsHelp, resolveOptions, SERVE_OPTIONS, type OptionSpec } from '../../serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../serve/follow-options.js';
-import type { Snapshot } from '../../core/types.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../follow/options.js';
 
 /** Exit statuses of `m365fc update`: what the one check did. */
-export const UPDATE_EXIT: Readonly<Record<CheckOutcome | 'store' | 'usage', number>> = {
+export const UPDATE_EXIT: Readonly<Record<CheckOutcome | 'store' | 'query' | 'usage', number>> = {
   updated: 0,
   current: 10,
   refused: 20,
   failed: 30,
   'rate-limited': 31,
   store: 40,
+  query: 41,
   usage: 2,
 };
 
@@ -28,15 +24,19 @@ const SPECS: readonly OptionSpec[] = [...SERVE_OPTIONS, ...FOLLOW_OPTIONS, JSON_
 const SHOWN = new Set(['config', 'data', 'tenant', 'json', ...FOLLOW_OPTIONS.map((s) => s.key).filter((k) => !['pollInterval', 'webhook', 'webhookSecretFile'].includes(k))]);
 
 const HELP = `usage: m365fc update --state-dir DIR [--upstream URL] [--instance NAME] [--tenant NAME]
-                     [--no-ipv6] [--service-areas LIST] [--max-shrink PCT] [--force] [--json]
+                     [--no-ipv6] [--service-areas LIST] [--max-shrink PCT] [--force]
+                     [--reset-state-dir] [--json]
 
 One check of Microsoft's endpoint web service, as the service's updater does it: GET /version;
 only when its version differs from the one in DIR, GET /endpoints (and /changes). The new data
 is written to DIR/last-known-good.json (atomically) only when it validates, is newer, and does
 not lose more than --max-shrink % of the covered IPv4 or IPv6 addresses or host patterns
 (--force takes it anyway, validation still applies). A running \`m365fc serve --state-dir DIR\`
-picks it up at its next start. Without data in DIR the check is made against --data FILE, or the
-embedded bootstrap. A 429 back-off recorded in DIR is kept unless --force.
+of the same query picks it up at once, through the same gates. The check is made against the
+data in DIR, else --data FILE, else the embedded bootstrap (the order serve starts in). DIR
+records the query it was filled with (instance, tenant, --no-ipv6, --service-areas): another
+query is refused (exit ${UPDATE_EXIT.query}) unless --reset-state-dir starts DIR anew. A 429 back-off
+recorded in DIR is kept unless --force.
 
 options:                      environment:
 ${optionsHelp(SPECS.filter((s) => SHOWN.has(s.key)))}
@@ -48,8 +48,14 @@ exit status:
   ${UPDATE_EXIT.failed} failed: upstream fault (timeout, reset, 5xx, bad JSON, wrong content type)
   ${UPDATE_EXIT['rate-limited']} rate-limited: upstream answered 429, or its back-off still runs
   ${UPDATE_EXIT.store} the state directory cannot be read or written
+  ${UPDATE_EXIT.query} the state directory holds data of another query (see --reset-state-dir)
    ${UPDATE_EXIT.usage}  bad usage or option
 `;
+
+/** A coded error as JSON shows it (an Error's message is not enumerable). */
+function codedJson(e: M365Error | null): { code: string; message: string; details: Readonly<Record<string, unknown>> } | null {
+  return e === null ? null : { code: e.code, message: e.message, details: e.details };
+}
 
 function pct(share: number): string {
   return `${(share * 100).toFixed(share > 0 && share < 0.01 ? 3 : 1)}%`;
@@ -101,48 +107,25 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const w of follow.warnings) if (!w.startsWith('webhooks')) process.stderr.write(`m365fc update: warning: ${w}\n`);
 
-  const build = (s: Snapshot): Classifier => createClassifier(s, { tenantName: follow.tenant ?? undefined });
-  const store = new StateStore(follow.stateDir, (e) => process.stderr.write(`m365fc update: ${e.code}: ${e.message}\n`));
-  let client: WebServiceClient | null = null;
+  const data = typeof values['data'] === 'string' ? values['data'] : null;
+  let follower: Follower | null = null;
   try {
-    const { clientRequestId } = await store.installation();
-    const lkg = await store.readLastKnownGood();
-    const data = typeof values['data'] === 'string' ? values['data'] : null;
-    let initial: DataInUse<Classifier>;
-    if (lkg?.ok) initial = { snapshot: lkg.value, index: build(lkg.value), source: 'state' };
-    else {
-      const snapshot = data !== null ? readDataFile(data) : loadBootstrapSnapshot();
-      initial = { snapshot, index: build(snapshot), source: data !== null ? 'file' : 'bootstrap' };
-    }
-    const persisted = await store.readStatus();
-    client = new WebServiceClient({
-      baseUrl: follow.upstream,
-      instance: follow.instance,
-      clientRequestId,
-      ...(follow.tenant !== null ? { tenantName: follow.tenant } : {}),
-      noIPv6: follow.noIPv6,
-      serviceAreas: follow.serviceAreas,
-    });
-    const updater = new Updater<Classifier>({
-      client,
-      build,
-      initial,
-      store,
-      persisted: persisted?.ok ? persisted.value : null,
-      maxShrink: follow.maxShrink,
-      staleAfterMs: follow.staleAfterMs,
-    });
-    const result = await updater.check({ force: follow.force });
-    if (values['json'] === true) process.stdout.write(`${JSON.stringify({ ...result, status: updater.status() }, null, 2)}\n`);
+    // The same object serve uses, in its one-check role: same starting data, gates and state dir.
+    follower = await Follower.open({ data, precedence: 'specific-first', follow, role: 'once' });
+    const result = await follower.check({ force: follow.force });
+    if (values['json'] === true) process.stdout.write(`${JSON.stringify({ ...result, error: codedJson(result.error), warnings: result.warnings.map(codedJson), status: follower.updater?.status() }, null, 2)}\n`);
     else process.stdout.write(`m365fc update: ${summary(result)}\n`);
+    for (const w of result.warnings) process.stderr.write(`m365fc update: warning: ${w.code}: ${w.message}\n`);
+    if (result.warnings.some((w) => w.code === 'M365FC_ERR_STORE_QUERY_MISMATCH')) return fail(UPDATE_EXIT.query, `the new data was not written to ${follow.stateDir}: it holds another query now`);
     if (result.warnings.some((w) => w.code.startsWith('M365FC_ERR_STORE_'))) {
       return fail(UPDATE_EXIT.store, `the new data could not be written to ${follow.stateDir}`);
     }
     return UPDATE_EXIT[result.outcome];
   } catch (err) {
+    if (isM365Error(err) && err.code === 'M365FC_ERR_STORE_QUERY_MISMATCH') return fail(UPDATE_EXIT.query, `${err.code}: ${err.message}`);
     if (isM365Error(err) && err.code.startsWith('M365FC_ERR_STORE_')) return fail(UPDATE_EXIT.store, `${err.code}: ${err.message}`);
     throw err;
   } finally {
-    await client?.close();
+    await follower?.stop();
   }
 }

@@ -3,7 +3,7 @@ import type { PluginRegistry } from '../../../plugin-api/plugin.js';
 import { createExportRegistry } from '../../export/builtins.js';
 import { prepareExport } from '../../export/export-file.js';
 import type { Classifier } from '../../match/classifier.js';
-import type { LiveIndex } from '../live-index.js';
+import type { LiveIndex } from '../../follow/live-index.js';
 import { sendError } from '../reply.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from '../context.js';
-import type { ChangeRecord } from '../live-index.js';
+import type { ChangeRecord } from '../../follow/live-index.js';
 import { sendJson } from '../reply.js';
 import { dataInUse, type DataInUse } from './data.js';
 import { CSP, HTML } from '../status-page/page-html.js';

@@ -6,7 +6,7 @@ import { isM365Error, type ErrorCode } from '../../core/errors.js';
 import { errorBody } from '../error-body.js';
 import { parseJsonLimited, rawTopLevelNumber } from '../json-depth.js';
 import type { ServeContext } from '../context.js';
-import type { SwapEvent } from '../live-index.js';
+import type { SwapEvent } from '../../follow/live-index.js';
 import { ROUTE_STREAM } from '../metrics.js';
 import { componentSchema, isObject, withoutItems } from '../openapi.js';
 import { answerFlows } from '../result-json.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createClassifier, parseEndpointsResponse } from '../../../src/index.js';
 import { buildApp } from '../../../src/serve/app.js';
-import { LiveIndex } from '../../../src/serve/live-index.js';
+import { LiveIndex } from '../../../src/follow/live-index.js';
 import { etagMatches, exportRoutes } from '../../../src/serve/routes/export.js';
 import { readRealResponseText } from '../../support/data.js';
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { M365Error } from '../../../src/core/errors.js';
 import { parseEndpointsResponse } from '../../../src/ingest/parse-endpoints.js';
 import { readDataFile } from '../../../src/ingest/snapshot-file.js';
-import { INSTALLATION_FILE, LAST_KNOWN_GOOD_FILE, LOCK_FILE, STATUS_FILE, StateStore, writeFileAtomic } from '../../../src/ingest/state-store.js';
+import { INSTALLATION_FILE, LAST_KNOWN_GOOD_FILE, LOCK_FILE, STATUS_FILE, StateStore, writeFileAtomic } from '../../../src/follow/state-store.js';
 import { readRealResponseText } from '../../support/data.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -3,7 +3,7 @@ import { run as runDiff } from '../../../src/cli/commands/diff.js';
 import { bootstrapPath } from '../../../src/ingest/bootstrap.js';
 import { diffSnapshots, formatDiff, measureCoverage, patternCovers, type SnapshotDiff } from '../../../src/ingest/diff.js';
 import { parseEndpointsResponse, snapshotFromSets } from '../../../src/ingest/parse-endpoints.js';
-import type { ChangeRecord } from '../../../src/ingest/web-service-client.js';
+import type { ChangeRecord } from '../../../src/core/types.js';
 import type { Snapshot } from '../../../src/core/types.js';
 import { readRealResponse, readRealResponseText, realResponsePath, type RealResponse } from '../../support/data.js';
 

@@ -1,27 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { promises as fs } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { M365Error, isM365Error } from '../core/errors.js';
 import type { Snapshot } from '../core/types.js';
-import { parseDataDocument, serializeSnapshot } from './snapshot-file.js';
+import { parseDataDocument, serializeSnapshot } from '../ingest/snapshot-file.js';
+import { fsyncDir, ioError, writeFileAtomic, writeSynced } from './atomic-file.js';
+import { PollLock } from './poll-lock.js';
+import { describeQuery, queryJson, queryOfOrigin, sameQuery, type UpstreamQuery } from './query.js';
+
+export { writeFileAtomic } from './atomic-file.js';
 
 /**
  * The state directory:
  *   installation.json     { clientRequestId, createdAt }: the GUID sent on every upstream request,
  *                         generated once (crypto.randomUUID) and never changed afterwards
+ *   query.json            the query the directory is filled with (instance, tenant, NoIPv6,
+ *                         service areas): a command following another query refuses to write
+ *                         here unless told to start the directory anew (--reset-state-dir)
  *   last-known-good.json  the data last taken from upstream, as an m365fc snapshot document
  *                         (so `--data` can read it too); origin holds the request URL
  *   updater-status.json   when the last check ran and how it went, so a restart keeps to
  *                         Microsoft's "at most once an hour" and to a 429 back-off
- *   updater.lock          { pid, hostname, since }: the one process that polls upstream when
- *                         several (workers, services) share the directory; the others follow
- *                         last-known-good.json
+ *   updater.lock          the one process that polls upstream when several (workers, services)
+ *                         share the directory; the others follow last-known-good.json (poll-lock.ts)
  * Every write is atomic: temp file, fsync, rename, fsync of the directory. A file that does not
  * parse is reported (M365FC_ERR_STORE_CORRUPT), renamed to `<name>.corrupt` and skipped.
  */
 
 export const INSTALLATION_FILE = 'installation.json';
+export const QUERY_FILE = 'query.json';
 export const LAST_KNOWN_GOOD_FILE = 'last-known-good.json';
 export const STATUS_FILE = 'updater-status.json';
 export const LOCK_FILE = 'updater.lock';
@@ -49,54 +56,25 @@ export type StoreReporter = (error: M365Error) => void;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function ioError(op: string, path: string, err: unknown): M365Error {
-  const e = err as NodeJS.ErrnoException;
-  return new M365Error('M365FC_ERR_STORE_IO', `Cannot ${op} ${path}: ${e.message}`, { path, op, cause: e.code ?? 'unknown' });
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  // Makes the rename durable. Some file systems refuse fsync on a directory; that is not fatal.
-  let h: fs.FileHandle | undefined;
-  try {
-    h = await fs.open(dir, 'r');
-    await h.sync();
-  } catch {
-    return;
-  } finally {
-    await h?.close();
-  }
-}
-
-async function writeSynced(path: string, data: string): Promise<void> {
-  const h = await fs.open(path, 'wx', 0o644);
-  try {
-    await h.writeFile(data, 'utf8');
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
-/** Writes `data` to `path` so that a reader sees either the old file or the whole new one. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-  try {
-    await writeSynced(tmp, data);
-    await fs.rename(tmp, path);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw ioError('write', path, err);
-  }
-  await fsyncDir(dirname(path));
+function mismatch(dir: string, recorded: UpstreamQuery, asked: UpstreamQuery): M365Error {
+  return new M365Error(
+    'M365FC_ERR_STORE_QUERY_MISMATCH',
+    `State dir ${dir} holds data for ${describeQuery(recorded)}, not ${describeQuery(asked)}; use another --state-dir, or --reset-state-dir to start it anew`,
+    { dir, recorded: describeQuery(recorded), asked: describeQuery(asked) },
+  );
 }
 
 export class StateStore {
   readonly dir: string;
   private readonly report: StoreReporter;
+  private readonly lock: PollLock;
+  /** The query this store claimed for the directory (claim), or null. */
+  private claimed: UpstreamQuery | null = null;
 
   constructor(dir: string, report: StoreReporter = () => undefined) {
     this.dir = dir;
     this.report = report;
+    this.lock = new PollLock(join(dir, LOCK_FILE));
   }
 
   path(name: string): string {
@@ -143,9 +121,52 @@ export class StateStore {
     return this.readText(this.path(LAST_KNOWN_GOOD_FILE), (text) => parseDataDocument(text));
   }
 
+  /** Written only while the directory still records the query this store claimed (if any). */
   async writeLastKnownGood(snapshot: Snapshot, now: Date = new Date()): Promise<void> {
     await this.init();
+    if (this.claimed !== null) {
+      const recorded = await this.readQuery();
+      if (recorded?.ok && !sameQuery(recorded.value, this.claimed)) throw mismatch(this.dir, recorded.value, this.claimed);
+    }
     await writeFileAtomic(this.path(LAST_KNOWN_GOOD_FILE), serializeSnapshot(snapshot, now));
+  }
+
+  /** The query the directory records; null when it records none. */
+  async readQuery(): Promise<LoadResult<UpstreamQuery>> {
+    return this.readJson(this.path(QUERY_FILE), parseQuery);
+  }
+
+  /**
+   * Claims the directory for `query`. A directory recording another query (or, from before
+   * query.json, holding a last-known-good fetched with another one) is refused with
+   * M365FC_ERR_STORE_QUERY_MISMATCH, unless `reset`: then its data, status and lock are removed
+   * (the clientrequestid stays: it names the installation) and the new query is recorded. A
+   * process of the old query still running keeps answering from memory; its writes are refused.
+   */
+  async claim(query: UpstreamQuery, o: { reset?: boolean; now?: Date } = {}): Promise<{ reset: boolean }> {
+    await this.init();
+    const recorded = await this.readQuery();
+    let other: UpstreamQuery | null = recorded?.ok ? recorded.value : null;
+    if (other === null) {
+      const lkg = await this.readLastKnownGood();
+      other = lkg?.ok ? queryOfOrigin(lkg.value.origin) : null;
+    }
+    const differs = other !== null && !sameQuery(other, query);
+    if (differs && o.reset !== true) throw mismatch(this.dir, other as UpstreamQuery, query);
+    if (differs) {
+      for (const f of [LAST_KNOWN_GOOD_FILE, STATUS_FILE, LOCK_FILE]) {
+        try {
+          await fs.rm(this.path(f), { force: true });
+        } catch (err) {
+          throw ioError('remove', this.path(f), err);
+        }
+      }
+    }
+    if (differs || !recorded?.ok) {
+      await writeFileAtomic(this.path(QUERY_FILE), `${JSON.stringify({ ...queryJson(query), since: (o.now ?? new Date()).toISOString() }, null, 2)}\n`);
+    }
+    this.claimed = query;
+    return { reset: differs };
   }
 
   async readStatus(): Promise<LoadResult<PersistedStatus>> {
@@ -157,71 +178,24 @@ export class StateStore {
     await writeFileAtomic(this.path(STATUS_FILE), `${JSON.stringify(status, null, 2)}\n`);
   }
 
-  /**
-   * Takes the poller's lock unless a live process holds it. A lock of a dead process on this
-   * host, or one not refreshed (touchLock) for `staleAfterMs` (a holder on another host sharing
-   * the directory), is taken over.
-   */
+  /** Takes the poller's lock unless another live process holds it (poll-lock.ts). */
   async acquireLock(staleAfterMs: number, now: Date = new Date()): Promise<boolean> {
     await this.init();
-    const path = this.path(LOCK_FILE);
-    const mine = JSON.stringify({ pid: process.pid, hostname: hostname(), since: now.toISOString() });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await fs.writeFile(path, mine, { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('lock', path, err);
-      }
-      if (!(await this.lockIsStale(path, staleAfterMs, now))) return false;
-      await fs.rm(path, { force: true }).catch(() => undefined);
-    }
-    return false;
+    return this.lock.acquire(staleAfterMs, now);
   }
 
-  /** True when this process holds the lock. */
-  async holdsLock(): Promise<boolean> {
-    try {
-      const o = JSON.parse(await fs.readFile(this.path(LOCK_FILE), 'utf8')) as { pid?: unknown; hostname?: unknown };
-      return o.pid === process.pid && o.hostname === hostname();
-    } catch {
-      return false;
-    }
+  /** True when this store (this process, this token) holds the lock. */
+  holdsLock(): Promise<boolean> {
+    return this.lock.holds();
   }
 
   /** Marks the lock as still held (its mtime), for holders on other hosts to see. */
-  async touchLock(now: Date = new Date()): Promise<void> {
-    await fs.utimes(this.path(LOCK_FILE), now, now).catch(() => undefined);
+  touchLock(now: Date = new Date()): Promise<void> {
+    return this.lock.touch(now);
   }
 
-  async releaseLock(): Promise<void> {
-    if (await this.holdsLock()) await fs.rm(this.path(LOCK_FILE), { force: true }).catch(() => undefined);
-  }
-
-  private async lockIsStale(path: string, staleAfterMs: number, now: Date): Promise<boolean> {
-    let holder: { pid?: unknown; hostname?: unknown };
-    let mtime: number;
-    try {
-      holder = JSON.parse(await fs.readFile(path, 'utf8')) as { pid?: unknown; hostname?: unknown };
-      mtime = (await fs.stat(path)).mtimeMs;
-    } catch {
-      // Unreadable or half-written: stale only once it is old, so a writer racing us wins.
-      try {
-        return now.getTime() - (await fs.stat(path)).mtimeMs > 5000;
-      } catch {
-        return true;
-      }
-    }
-    if (holder.hostname === hostname() && typeof holder.pid === 'number') {
-      if (holder.pid === process.pid) return false;
-      try {
-        process.kill(holder.pid, 0);
-        return false;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'ESRCH';
-      }
-    }
-    return now.getTime() - mtime > staleAfterMs;
+  releaseLock(): Promise<void> {
+    return this.lock.release();
   }
 
   private async readJson<T>(path: string, parse: (data: unknown) => T): Promise<LoadResult<T>> {
@@ -286,5 +260,19 @@ function parseStatus(data: unknown): PersistedStatus {
     backoffUntil: num('backoffUntil'),
     refusedVersion: str('refusedVersion'),
     refusedCode: str('refusedCode'),
+  };
+}
+
+function parseQuery(data: unknown): UpstreamQuery {
+  const o = data as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null || typeof o['instance'] !== 'string') throw new Error('query.json lacks an instance');
+  const areas = o['serviceAreas'];
+  if (areas !== undefined && !(Array.isArray(areas) && areas.every((a) => typeof a === 'string'))) throw new Error('query.json: serviceAreas is not a list of names');
+  const tenant = o['tenantName'];
+  return {
+    instance: o['instance'] as UpstreamQuery['instance'],
+    ...(typeof tenant === 'string' ? { tenantName: tenant } : {}),
+    ...(o['noIPv6'] === true ? { noIPv6: true } : {}),
+    ...(Array.isArray(areas) && areas.length > 0 ? { serviceAreas: areas as string[] } : {}),
   };
 }

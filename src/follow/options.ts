@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { M365Error } from '../core/errors.js';
 import { checkInstance } from '../ingest/parse-endpoints.js';
-import { DEFAULT_MAX_SHRINK, DEFAULT_POLL_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from '../ingest/updater.js';
-import { DEFAULT_UPSTREAM, SERVICE_AREAS } from '../ingest/web-service-client.js';
+import { DEFAULT_MAX_SHRINK, DEFAULT_POLL_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './updater.js';
+import { DEFAULT_UPSTREAM, SERVICE_AREAS } from './web-service-client.js';
 import { INSTANCES, type Instance } from '../core/types.js';
-import type { OptionSpec, OptionValue } from './config.js';
+import type { OptionSpec, OptionValue } from '../core/option-spec.js';
 import type { WebhookTarget } from './webhooks.js';
 
 /**
@@ -25,6 +25,7 @@ export const FOLLOW_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxShrink', flag: 'max-shrink', env: 'M365FC_MAX_SHRINK', kind: 'integer', min: 0, max: 100, default: DEFAULT_MAX_SHRINK * 100, help: 'refuse a version that loses more than this % of covered addresses (per family) or host patterns' },
   { key: 'force', flag: 'force', env: 'M365FC_FORCE', kind: 'boolean', default: false, help: 'take the next version even if it goes backwards or shrinks (validation still applies)' },
   { key: 'webhook', flag: 'webhook', env: 'M365FC_WEBHOOK', kind: 'string', default: null, help: 'URLs to POST change events to, comma-separated' },
+  { key: 'resetStateDir', flag: 'reset-state-dir', env: 'M365FC_RESET_STATE_DIR', kind: 'boolean', default: false, help: 'start --state-dir anew when it holds data of another query (its last-known-good and status are removed)' },
   { key: 'webhookSecretFile', flag: 'webhook-secret-file', env: 'M365FC_WEBHOOK_SECRET_FILE', kind: 'string', default: null, help: 'file holding the HMAC-SHA256 key that signs webhook bodies' },
 ];
 
@@ -39,6 +40,8 @@ export interface FollowConfig {
   readonly staleAfterMs: number;
   readonly maxShrink: number;
   readonly stateDir: string | null;
+  /** Start the state dir anew when it records another query (else that is refused). */
+  readonly resetStateDir: boolean;
   readonly force: boolean;
   readonly webhooks: readonly WebhookTarget[];
   /** Things an operator should know (a short poll interval against Microsoft, say). */
@@ -98,8 +101,8 @@ export function followConfig(
   if (upstream !== null && new URL(upstream).hostname.toLowerCase() === 'endpoints.office.com' && pollIntervalMs < 3_600_000) {
     warnings.push(`--poll-interval ${pollIntervalMs / 1000} s: Microsoft asks for at most one version check an hour`);
   }
-  if (upstream === null && stateDir !== null && o.data !== null) {
-    warnings.push('--state-dir is not used with --data unless --upstream is given too: the file is served as it is; nothing is polled, read from or written to the state dir');
+  if (upstream === null && stateDir !== null) {
+    warnings.push('--state-dir is not used: with --data, nothing is followed unless --upstream is given too');
   }
   if (upstream !== null && stateDir === null) {
     warnings.push('no --state-dir: the clientrequestid and the last-known-good data do not survive a restart');
@@ -135,6 +138,7 @@ export function followConfig(
     staleAfterMs: ((v['staleAfter'] as number | null) ?? DEFAULT_STALE_AFTER_MS / 1000) * 1000,
     maxShrink: ((v['maxShrink'] as number | null) ?? DEFAULT_MAX_SHRINK * 100) / 100,
     stateDir,
+    resetStateDir: v['resetStateDir'] === true,
     force: v['force'] === true,
     webhooks: webhookUrls.map((url) => ({ url, ...(secret !== undefined ? { secret } : {}) })),
     warnings,

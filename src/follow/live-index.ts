@@ -35,6 +35,8 @@ export interface UpdaterStatus {
   consecutiveFailures?: number | null;
   stale?: boolean | null;
   nextCheck?: string | null;
+  /** Re-reads of the state dir or data file refused by a gate (src/follow/gates.ts). */
+  reloadsRefused?: number | null;
 }
 
 /** What POST /v1/admin/refresh answers. */
@@ -66,22 +68,52 @@ export interface LiveIndexEvents {
   swap: [SwapEvent];
 }
 
+/**
+ * What the service shows of following Microsoft, and the one action it offers: the Follower
+ * (src/follow/follower.ts) is one. Read when a route asks, so staleness and the next check are
+ * computed then.
+ */
+export interface FollowView {
+  /** The updater's state; null when no updater runs. */
+  updaterStatus(): UpdaterStatus | null;
+  /** Published changes, oldest first. */
+  changes(): readonly ChangeRecord[];
+  /** Check upstream now; null when no updater runs (POST /v1/admin/refresh answers 501). */
+  readonly refresh: (() => Promise<RefreshResult>) | null;
+}
+
 export class LiveIndex extends EventEmitter<LiveIndexEvents> {
   /** The Classifier in use; null until the first publish. Read it once per request. */
   current: Classifier | null = null;
   meta: IndexMeta | null = null;
-  /** Set by the updater wiring; null when no updater runs. */
-  updaterStatus: UpdaterStatus | null = null;
-  /** Set by the updater wiring: check upstream now. Absent when no updater runs. */
-  refresh?: () => Promise<RefreshResult>;
-  /** Set by the updater wiring: published changes, oldest first. */
-  changes: ChangeRecord[] | null = null;
 
   private readonly now: () => number;
+  private view: FollowView | null;
 
-  constructor(options: { now?: () => number } = {}) {
+  constructor(options: { now?: () => number; follow?: FollowView } = {}) {
     super();
     this.now = options.now ?? Date.now;
+    this.view = options.follow ?? null;
+  }
+
+  /** Connects what follows Microsoft for this index (one view at a time; null detaches it). */
+  attach(view: FollowView | null): void {
+    this.view = view;
+  }
+
+  /** The updater's state, as /v1/version, /readyz and /metrics show it; null without an updater. */
+  get updaterStatus(): UpdaterStatus | null {
+    return this.view?.updaterStatus() ?? null;
+  }
+
+  /** Published changes, oldest first; null when nothing follows Microsoft. */
+  get changes(): readonly ChangeRecord[] | null {
+    return this.view?.changes() ?? null;
+  }
+
+  /** Checks upstream now; undefined when no updater runs. */
+  get refresh(): (() => Promise<RefreshResult>) | undefined {
+    return this.view?.refresh ?? undefined;
   }
 
   /** Makes `classifier` the one answering from now on and tells the listeners. */

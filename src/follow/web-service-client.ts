@@ -1,24 +1,21 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { M365Error, isM365Error, type ErrorCode } from '../core/errors.js';
-import type { ChangeItems, ChangeRecord, Instance } from '../core/types.js';
-import { decodeText } from './decode-text.js';
+import { M365Error } from '../core/errors.js';
+import { toChangeRecord, type ChangeRecord } from '../ingest/change-records.js';
+import { decodeText } from '../ingest/decode-text.js';
+import type { UpstreamQuery } from './query.js';
+import { fail, looksTruncated, networkError, parseRetryAfter, redact } from './upstream-faults.js';
+
+export type { UpstreamQuery } from './query.js';
+export type { ChangeRecord } from '../ingest/change-records.js';
 
 /**
  * Client of Microsoft's endpoint web service (`/version`, `/endpoints`, `/changes`). Every request
  * carries the installation's `clientrequestid`. Every fault comes back as an M365Error with an
- * M365FC_ERR_UPSTREAM_* code; `details` says which URL and, for 429, how long to wait.
+ * M365FC_ERR_UPSTREAM_* code (upstream-faults.ts).
  */
 
 export const DEFAULT_UPSTREAM = 'https://endpoints.office.com';
 export const SERVICE_AREAS = ['Common', 'Exchange', 'SharePoint', 'Skype'] as const;
-
-/** What is asked of /endpoints: the same query gives comparable data. */
-export interface UpstreamQuery {
-  readonly instance: Instance;
-  readonly tenantName?: string | undefined;
-  readonly noIPv6?: boolean | undefined;
-  readonly serviceAreas?: readonly string[] | undefined;
-}
 
 export interface WebServiceClientOptions extends UpstreamQuery {
   /** Base URL; default https://endpoints.office.com. */
@@ -42,9 +39,6 @@ export interface VersionInfo {
   readonly latest: string;
 }
 
-// Microsoft's /changes record shape lives with the other data types: ingest/diff.ts reads it too.
-export type { ChangeItems, ChangeRecord };
-
 export interface EndpointsResponse {
   /** The parsed JSON, not yet validated (parse-endpoints.ts does that). */
   readonly data: unknown;
@@ -66,71 +60,6 @@ export interface UpstreamClient {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VERSION = /^\d{10}$/;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
-
-function fail(code: ErrorCode, message: string, details: Record<string, unknown>): M365Error {
-  return new M365Error(code, message, details);
-}
-
-function redact(url: URL): string {
-  const u = new URL(url);
-  u.searchParams.delete('clientrequestid');
-  return u.toString();
-}
-
-/**
- * Retry-After in milliseconds: delay-seconds or an HTTP date (RFC 9110 10.2.3); null when absent
- * or unreadable.
- */
-export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined) return null;
-  const text = v.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
-/**
- * True when JSON text stops inside a string or an open array/object. Used only after JSON.parse
- * failed, to tell a cut-off body from a malformed one without relying on V8's error messages.
- */
-export function looksTruncated(text: string): boolean {
-  let depth = 0;
-  let inString = false;
-  let sawValue = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) depth++;
-    else if (c === 0x5d || c === 0x7d) depth--;
-    if (c > 0x20) sawValue = true;
-  }
-  return inString || depth > 0 || !sawValue;
-}
-
-function networkError(err: unknown, phase: 'request' | 'body', url: string, signal: AbortSignal | undefined): M365Error {
-  if (isM365Error(err)) return err;
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
-  const cause = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'unknown';
-  const message = typeof e.message === 'string' ? e.message : String(err);
-  const details = { url, phase, cause };
-  if (signal?.aborted === true) return fail('M365FC_ERR_UPDATE_STOPPED', `Request to ${url} aborted: ${message}`, details);
-  if (TIMEOUT_CODES.has(cause) || cause === 'TimeoutError') {
-    return fail('M365FC_ERR_UPSTREAM_TIMEOUT', `No answer in time from ${url} (${cause})`, details);
-  }
-  if (UNREACHABLE_CODES.has(cause)) return fail('M365FC_ERR_UPSTREAM_UNREACHABLE', `Cannot reach ${url} (${cause})`, details);
-  // A connection lost after the headers arrived means the body is incomplete.
-  if (phase === 'body') return fail('M365FC_ERR_UPSTREAM_TRUNCATED', `The body from ${url} ended early (${cause}: ${message})`, details);
-  return fail('M365FC_ERR_UPSTREAM_RESET', `The connection to ${url} failed (${cause}: ${message})`, details);
-}
 
 export class WebServiceClient implements UpstreamClient {
   readonly baseUrl: string;
@@ -290,40 +219,4 @@ export class WebServiceClient implements UpstreamClient {
     }
     return Buffer.concat(chunks, size);
   }
-}
-
-function toChangeRecord(r: unknown): ChangeRecord | null {
-  if (typeof r !== 'object' || r === null || Array.isArray(r)) return null;
-  const o = r as Record<string, unknown>;
-  const { id, endpointSetId, disposition, impact, version } = o;
-  if (typeof id !== 'number' || typeof endpointSetId !== 'number' || typeof disposition !== 'string' || typeof version !== 'string') return null;
-  const items = (v: unknown): ChangeItems | undefined => {
-    if (typeof v !== 'object' || v === null) return undefined;
-    const x = v as Record<string, unknown>;
-    const strings = (a: unknown): string[] | undefined => (Array.isArray(a) ? a.filter((s): s is string => typeof s === 'string') : undefined);
-    const ips = strings(x['ips']);
-    const urls = strings(x['urls']);
-    return {
-      ...(typeof x['effectiveDate'] === 'string' ? { effectiveDate: x['effectiveDate'] } : {}),
-      ...(ips ? { ips } : {}),
-      ...(urls ? { urls } : {}),
-    };
-  };
-  const record = (v: unknown): Record<string, unknown> | undefined =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  const add = items(o['add']);
-  const remove = items(o['remove']);
-  const previous = record(o['previous']);
-  const current = record(o['current']);
-  return {
-    id,
-    endpointSetId,
-    disposition,
-    impact: typeof impact === 'string' ? impact : null,
-    version,
-    ...(previous ? { previous } : {}),
-    ...(current ? { current } : {}),
-    ...(add ? { add } : {}),
-    ...(remove ? { remove } : {}),
-  };
 }

@@ -8,6 +8,7 @@ export { writeReports, type ReportFiles } from './report/write.js';
 export { renderHtml } from './report/html.js';
 export { renderJunit } from './report/junit.js';
 export { evidenceLines } from './report/text.js';
-export { FRAMING, PRINCIPLES, PRINCIPLES_URL } from './principles.js';
+export { FRAMING, PRINCIPLES, PRINCIPLES_URL, PRINCIPLE_SOURCES } from './principles.js';
+export { sendLargeBody, type LargeBodyAnswer, type LargeBodyOptions } from './large-body.js';
 export { CORRECTNESS_CHECKS } from './vectors.js';
 export type * from './types.js';

@@ -9,8 +9,8 @@ import { PROFILES, type CheckSpec, type RunContext } from './context.js';
 import { buildModel } from './data-model.js';
 import { outcome, TargetHttp } from './http.js';
 import { StreamClient, streamUrl } from './stream-client.js';
-import { FRAMING, PRINCIPLES } from './principles.js';
-import type { CertificationData, CertificationOptions, CertificationReport, CheckResult, PrincipleTag, ReferenceEngine, UpstreamOptions } from './types.js';
+import { FRAMING, PRINCIPLE_SOURCES, PRINCIPLES } from './principles.js';
+import type { CertificationData, CertificationOptions, CertificationReport, CheckResult, Evidence, FailureKind, PrincipleTag, ReferenceEngine, UpstreamOptions, Verdict } from './types.js';
 import { generateVectors } from './vectors.js';
 
 export const DEFAULT_SEED = 0x6d333635; // "m365"
@@ -160,6 +160,7 @@ export async function runCertification(o: CertificationOptions): Promise<Certifi
           title: spec.title,
           principle: spec.principle,
           verdict: out.verdict,
+          failure: failureOf(out.verdict, out.evidence),
           required: out.required ?? spec.required,
           summary: out.summary,
           evidence: out.evidence,
@@ -167,7 +168,7 @@ export async function runCertification(o: CertificationOptions): Promise<Certifi
         };
       } catch (err) {
         const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-        result = { id: spec.id, group: spec.group, title: spec.title, principle: spec.principle, verdict: 'fail', required: spec.required, summary: 'The check could not complete', evidence: { notes: [message] }, durationMs: Math.round(performance.now() - c0) };
+        result = { id: spec.id, group: spec.group, title: spec.title, principle: spec.principle, verdict: 'fail', failure: 'answer', required: spec.required, summary: 'The check could not complete', evidence: { notes: [message] }, durationMs: Math.round(performance.now() - c0) };
       }
       checks.push(result);
       o.onProgress?.({ phase: 'done', ...base, verdict: result.verdict });
@@ -178,6 +179,14 @@ export async function runCertification(o: CertificationOptions): Promise<Certifi
   } finally {
     await http.close();
   }
+}
+
+/** A fail is `transport` when every problem listed is one and nothing else went wrong. */
+function failureOf(verdict: Verdict, e: Evidence): FailureKind | null {
+  if (verdict !== 'fail') return null;
+  const problems = e.problems ?? [];
+  const onlyTransport = problems.length > 0 && problems.every((p) => p.kind === 'transport') && (e.mismatches ?? []).length === 0;
+  return onlyTransport ? 'transport' : 'answer';
 }
 
 function buildReport(r: {
@@ -208,10 +217,11 @@ function buildReport(r: {
     targetInfo: r.targetInfo,
     data: { source: r.dataSource, version: r.data?.version ?? null, sets: r.data?.sets.length ?? 0 },
     upstream: up?.url ?? null,
-    summary: { total: r.checks.length, passed: count('pass'), failed: count('fail'), skipped: count('skip'), requiredFailed, ok: requiredFailed === 0 },
+    summary: { total: r.checks.length, passed: count('pass'), failed: count('fail'), skipped: count('skip'), requiredFailed, transportFailed: r.checks.filter((c) => c.failure === 'transport').length, ok: requiredFailed === 0 },
     principles: (Object.keys(PRINCIPLES) as PrincipleTag[]).map((tag) => ({
       tag,
       title: PRINCIPLES[tag],
+      source: PRINCIPLE_SOURCES[tag],
       checks: r.checks.filter((c) => c.principle === tag).length,
       failed: r.checks.filter((c) => c.principle === tag && c.verdict === 'fail').length,
     })),

@@ -8,7 +8,23 @@ export type Profile = 'quick' | 'full';
 export type CheckGroup = 'contract' | 'correctness' | 'robustness' | 'performance' | 'freshness';
 
 /** Microsoft's network connectivity principles for Microsoft 365 that a check gives evidence for. */
-export type PrincipleTag = 'identify-and-differentiate' | 'egress-locally' | 'avoid-hairpins' | 'bypass-proxies-and-tls-inspection';
+export type MicrosoftPrinciple = 'identify-and-differentiate' | 'egress-locally' | 'avoid-hairpins' | 'bypass-proxies-and-tls-inspection';
+
+/**
+ * What a check gives evidence for: one of Microsoft's principles, or `operations`, the kit's
+ * own tag for checks about running the service (its contract, robustness and speed), which
+ * none of Microsoft's principles speaks about.
+ */
+export type PrincipleTag = MicrosoftPrinciple | 'operations';
+
+/** Who defines a principle tag: Microsoft's principles, or the kit's own. */
+export type PrincipleSource = 'microsoft' | 'm365fc';
+
+/**
+ * How a probe or a check failed: `answer`, the target answered wrongly; `transport`, no answer
+ * reached the kit (refused or reset connection, closed without an answer, timeout).
+ */
+export type FailureKind = 'answer' | 'transport';
 
 /** A flow as the vectors send it. */
 export interface ConformanceFlow {
@@ -156,6 +172,8 @@ export interface Problem {
   readonly probe: string;
   readonly expected: string;
   readonly actual: string;
+  /** Absent: `answer`. */
+  readonly kind?: FailureKind;
 }
 
 export interface LatencyStats {
@@ -197,6 +215,8 @@ export interface CheckResult {
   readonly title: string;
   readonly principle: PrincipleTag;
   readonly verdict: Verdict;
+  /** For a fail: `transport` when no probe got a wrong answer, only none; else `answer`. Null otherwise. */
+  readonly failure: FailureKind | null;
   /** Whether a fail of this check fails the run. */
   readonly required: boolean;
   /** One line a person reads first. */
@@ -227,9 +247,11 @@ export interface CertificationReport {
     readonly failed: number;
     readonly skipped: number;
     readonly requiredFailed: number;
+    /** Failed checks whose failure is `transport`: the target gave no answer, not a wrong one. */
+    readonly transportFailed: number;
     /** True when every required check passed: the exit status is 0 exactly then. */
     readonly ok: boolean;
   };
-  readonly principles: ReadonlyArray<{ readonly tag: PrincipleTag; readonly title: string; readonly checks: number; readonly failed: number }>;
+  readonly principles: ReadonlyArray<{ readonly tag: PrincipleTag; readonly title: string; readonly source: PrincipleSource; readonly checks: number; readonly failed: number }>;
   readonly checks: readonly CheckResult[];
 }

@@ -1,28 +1,14 @@
 import type { Classifier } from '../match/classifier.js';
-import { normalizeHost } from '../match/normalize-host.js';
 import type { Category, Classification, EndpointSet, Flow } from '../core/types.js';
-import type { FlowRecord } from './record-parser.js';
-import {
-  CATEGORY_KEYS,
-  type BadLineSample,
-  type CategoryKey,
-  type Counts,
-  type PathSummary,
-  type SetSummary,
-  type SiteSummary,
-  type Summary,
-  type TopHost,
-  type TopOther,
-  type TopPrefix,
-  type UnseenSet,
-  type ServiceAreaSummary,
-} from './summary.js';
-import { detach, TopK, type TopEntry } from './top-k.js';
+import type { FlowRecord } from './flow-record.js';
+import type { BadLineSample } from './summary.js';
+import { detach, TopK } from './top-k.js';
 
 /**
  * Counts classified flows in memory bounded by the limits below, whatever the size of the log:
  * per-set and per-prefix counters are bounded by the data, sites and paths by a table size with
  * an overflow entry, hosts and other destinations by Space-Saving tables (top-k.ts).
+ * summarize.ts turns the counters into summary.json.
  */
 
 export interface AnalyzeLimits {
@@ -69,9 +55,9 @@ function slotOf(c: Category | null): number {
 }
 
 /** [flows of the four category slots, then bytes of the four] */
-const CAT_WORDS = 8;
+export const CAT_WORDS = 8;
 
-interface AnswerAcc {
+export interface AnswerAcc {
   readonly r: Classification;
   readonly slot: number;
   /** Index of the answer's set in the snapshot, -1 for none. */
@@ -82,7 +68,7 @@ interface AnswerAcc {
   bytes: number;
 }
 
-interface SiteAcc {
+export interface SiteAcc {
   /** The Map key (a detached copy of the log's text). */
   readonly key: string;
   readonly cat: Float64Array;
@@ -92,8 +78,8 @@ interface SiteAcc {
 
 export class Aggregator {
   readonly limits: AnalyzeLimits;
-  private readonly classifier: Classifier;
-  private readonly sets: readonly EndpointSet[];
+  readonly classifier: Classifier;
+  readonly sets: readonly EndpointSet[];
   private readonly setIndex = new Map<number, number>();
   /**
    * Counters per engine answer. The engine answers with one shared frozen Classification per
@@ -101,23 +87,26 @@ export class Aggregator {
    * its lookup hashes no string; categories, sets, prefixes and exact hosts are summed from it
    * at the end, and only hosts of wildcard patterns need a table keyed by the host's text.
    */
-  private readonly answers = new Map<Classification, AnswerAcc>();
-  private readonly sites = new Map<string, SiteAcc>();
-  private readonly paths = new Map<string, { readonly key: string; readonly counts: Float64Array }>();
+  readonly answers = new Map<Classification, AnswerAcc>();
+  readonly sites = new Map<string, SiteAcc>();
+  readonly paths = new Map<string, { readonly key: string; readonly counts: Float64Array }>();
   private lastSite = '';
   private lastSiteAcc: SiteAcc | undefined = undefined;
   private lastPath = '';
   private lastPathAcc: { readonly key: string; readonly counts: Float64Array } | undefined = undefined;
   /** Hosts matched by a wildcard pattern, by the host the log names. */
-  private readonly hosts: TopK<Classification>;
-  private readonly others: TopK<'host' | 'ip'>;
+  readonly hosts: TopK<Classification>;
+  readonly others: TopK<'host' | 'ip'>;
   private readonly flow: Flow = { ip: undefined, host: undefined, port: undefined, protocol: undefined };
-  records = 0;
+  /** Whether the last flow added was Microsoft 365. */
+  lastM365 = false;
+  /** Connections counted (a record joined to another is not a connection of its own). */
+  flows = 0;
   badLines = 0;
   /** Set by the reader when a log carries byte counts: rankings and shares then go by bytes. */
   hasBytes = false;
-  private readonly badReasons = new Map<string, number>();
-  private readonly samples: BadLineSample[] = [];
+  readonly badReasons = new Map<string, number>();
+  readonly samples: BadLineSample[] = [];
 
   constructor(classifier: Classifier, limits: Partial<AnalyzeLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -137,7 +126,8 @@ export class Aggregator {
     flow.protocol = rec.protocol;
     const r = this.classifier.classify(flow);
     if ('error' in r) return r.error.code;
-    this.records++;
+    this.flows++;
+    this.lastM365 = r.m365;
     const bytes = rec.bytes;
     let acc = this.answers.get(r);
     if (acc === undefined) {
@@ -216,242 +206,4 @@ export class Aggregator {
       this.samples.push({ file, line, reason, text: detach(text.length > SAMPLE_CHARS ? `${text.slice(0, SAMPLE_CHARS)}…` : text) });
     }
   }
-
-  /** Everything but `generatedAt`, `inputs` and `lines`, which the reader knows. */
-  summarize(): Omit<Summary, 'generatedAt' | 'inputs' | 'lines'> {
-    const c = new Float64Array(CAT_WORDS);
-    const setCounts = new Float64Array(this.sets.length * 2);
-    for (const a of this.answers.values()) {
-      c[a.slot]! += a.flows;
-      c[4 + a.slot]! += a.bytes;
-      if (a.si >= 0) {
-        setCounts[2 * a.si]! += a.flows;
-        setCounts[2 * a.si + 1]! += a.bytes;
-      }
-    }
-    const byCategory = catCounts(c);
-    const totalFlows = c[0]! + c[1]! + c[2]! + c[3]!;
-    const totalBytes = c[4]! + c[5]! + c[6]! + c[7]!;
-    const localFlows = c[0]! + c[1]!;
-    const localBytes = c[4]! + c[5]!;
-    const snap = this.classifier.snapshot;
-    const top = this.limits.top;
-    return {
-      format: 'm365fc-analyze-summary',
-      formatVersion: 1,
-      data: {
-        version: this.classifier.version,
-        instance: snap.instance,
-        origin: snap.origin,
-        fetchedAt: snap.fetchedAt,
-        sets: snap.sets.length,
-        precedence: this.classifier.precedence,
-      },
-      records: this.records,
-      badLines: this.badLines,
-      rankedBy: this.hasBytes ? 'bytes' : 'flows',
-      byCategory,
-      byServiceArea: this.serviceAreas(setCounts),
-      sites: this.siteSummaries(),
-      sitesTruncated: this.sites.has(OTHER_SITES),
-      localBreakout: {
-        flows: localFlows,
-        bytes: localBytes,
-        shareOfFlows: totalFlows > 0 ? localFlows / totalFlows : 0,
-        shareOfBytes: totalBytes > 0 ? localBytes / totalBytes : 0,
-      },
-      optimizePath: this.optimizePath(byCategory.Optimize),
-      topHosts: this.topHosts(top),
-      topHostsExact: this.hosts.exact,
-      topPrefixes: this.topPrefixes(top),
-      topOther: this.topOther(top),
-      topOtherExact: this.others.exact,
-      endpointSets: this.endpointSets(setCounts),
-      badLineReasons: [...this.badReasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1)),
-      badLineSamples: this.samples.slice(),
-    };
-  }
-
-  private serviceAreas(counts: Float64Array): ServiceAreaSummary[] {
-    const areas = new Map<string, ServiceAreaSummary>();
-    this.sets.forEach((s, i) => {
-      let a = areas.get(s.serviceArea);
-      if (!a) {
-        a = {
-          serviceArea: s.serviceArea,
-          serviceAreaDisplayName: s.serviceAreaDisplayName,
-          flows: 0,
-          bytes: 0,
-          byCategory: { Optimize: zero(), Allow: zero(), Default: zero() },
-        };
-        areas.set(s.serviceArea, a);
-      }
-      const f = counts[2 * i]!;
-      const b = counts[2 * i + 1]!;
-      a.flows += f;
-      a.bytes += b;
-      a.byCategory[s.category].flows += f;
-      a.byCategory[s.category].bytes += b;
-    });
-    return [...areas.values()].filter((a) => a.flows > 0).sort(byWeight);
-  }
-
-  private siteSummaries(): SiteSummary[] {
-    const out: SiteSummary[] = [];
-    for (const [site, acc] of this.sites) {
-      const byCategory = catCounts(acc.cat);
-      const flows = acc.cat[0]! + acc.cat[1]! + acc.cat[2]! + acc.cat[3]!;
-      const bytes = acc.cat[4]! + acc.cat[5]! + acc.cat[6]! + acc.cat[7]!;
-      const byServiceArea = this.serviceAreas(acc.sets).map((a) => ({ serviceArea: a.serviceArea, flows: a.flows, bytes: a.bytes }));
-      out.push({ site, flows, bytes, byCategory, byServiceArea });
-    }
-    // The overflow entry goes last whatever its size.
-    return out.sort((a, b) => Number(a.site === OTHER_SITES) - Number(b.site === OTHER_SITES) || byWeight(a, b) || (a.site < b.site ? -1 : 1));
-  }
-
-  private optimizePath(opt: Counts): Summary['optimizePath'] {
-    const viaProxy = zero();
-    const direct = zero();
-    let pathFlows = 0;
-    let pathBytes = 0;
-    // Spellings of one value (Proxy, PROXY) are counted apart on the hot path and merged here.
-    const merged = new Map<string, PathSummary>();
-    for (const [raw, { counts: acc }] of this.paths) {
-      pathFlows += acc[0]!;
-      pathBytes += acc[4]!;
-      if (acc[0] === 0) continue;
-      const path = raw === OTHER_PATHS ? raw : raw.toLowerCase();
-      const isDirect = DIRECT_PATHS.has(path);
-      const target = isDirect ? direct : viaProxy;
-      target.flows += acc[0]!;
-      target.bytes += acc[4]!;
-      const m = merged.get(path);
-      if (m) {
-        m.flows += acc[0]!;
-        m.bytes += acc[4]!;
-      } else {
-        merged.set(path, { path, direct: isDirect, flows: acc[0]!, bytes: acc[4]! });
-      }
-    }
-    const byPath = [...merged.values()];
-    const unknown = { flows: opt.flows - pathFlows, bytes: opt.bytes - pathBytes };
-    const shareViaProxy = this.hasBytes ? (opt.bytes > 0 ? viaProxy.bytes / opt.bytes : 0) : opt.flows > 0 ? viaProxy.flows / opt.flows : 0;
-    return { known: this.paths.size > 0, viaProxy, direct, unknown, shareViaProxy, byPath: byPath.sort(byWeight) };
-  }
-
-  /** Hosts of exact patterns (counted per answer, exact) and of wildcards (the host table). */
-  private topHosts(n: number): TopHost[] {
-    const exact: Array<TopEntry<Classification>> = [];
-    for (const a of this.answers.values()) {
-      if (a.exactHost) exact.push({ key: a.r.matched ?? '', tag: a.r, flows: a.flows, bytes: a.bytes, error: 0 });
-    }
-    return mergeSpellings([...exact, ...this.hosts.top(this.hosts.capacity)], (k) => {
-      const h = normalizeHost(k);
-      return typeof h === 'string' ? h : k.toLowerCase();
-    })
-      .slice(0, n)
-      .map((e) => ({
-        host: e.key,
-        category: e.tag.category as Category,
-        serviceArea: e.tag.serviceArea ?? '',
-        endpointSetId: e.tag.endpointSetId ?? 0,
-        matched: e.tag.matched ?? '',
-        flows: e.flows,
-        bytes: e.bytes,
-        error: e.error,
-      }));
-  }
-
-  private topOther(n: number): TopOther[] {
-    return mergeSpellings(this.others.top(this.others.capacity), (k) => {
-      const h = normalizeHost(k);
-      return typeof h === 'string' ? h : k.toLowerCase();
-    })
-      .slice(0, n)
-      .map((e) => ({ destination: e.key, kind: e.tag, flows: e.flows, bytes: e.bytes, error: e.error }));
-  }
-
-  private topPrefixes(n: number): TopPrefix[] {
-    const byPrefix = new Map<string, TopPrefix>();
-    for (const a of this.answers.values()) {
-      if (a.r.matchedBy !== 'ip') continue;
-      const prefix = a.r.matched ?? '';
-      const p = byPrefix.get(prefix);
-      if (p) {
-        p.flows += a.flows;
-        p.bytes += a.bytes;
-      } else {
-        byPrefix.set(prefix, {
-          prefix,
-          category: a.r.category as Category,
-          serviceArea: a.r.serviceArea ?? '',
-          endpointSetId: a.r.endpointSetId ?? 0,
-          flows: a.flows,
-          bytes: a.bytes,
-        });
-      }
-    }
-    return [...byPrefix.values()]
-      .sort((a, b) => byWeight(a, b) || (a.prefix < b.prefix ? -1 : 1))
-      .slice(0, n);
-  }
-
-  private endpointSets(setCounts: Float64Array): Summary['endpointSets'] {
-    const seen: SetSummary[] = [];
-    const requiredNotSeen: UnseenSet[] = [];
-    let notSeen = 0;
-    this.sets.forEach((s, i) => {
-      const flows = setCounts[2 * i]!;
-      const bytes = setCounts[2 * i + 1]!;
-      if (flows > 0) {
-        seen.push({ id: s.id, serviceArea: s.serviceArea, category: s.category, required: s.required, flows, bytes });
-        return;
-      }
-      notSeen++;
-      if (s.required) {
-        requiredNotSeen.push({
-          id: s.id,
-          serviceArea: s.serviceArea,
-          category: s.category,
-          urls: s.urls.length,
-          ips: s.ips.length,
-          examples: [...s.urls.slice(0, 3), ...s.ips.slice(0, s.urls.length >= 3 ? 0 : 3 - s.urls.length)],
-        });
-      }
-    });
-    return { seen: seen.sort((a, b) => a.id - b.id), requiredNotSeen, notSeen };
-  }
-}
-
-/** Top entries whose keys normalize alike, merged (first tag kept), heaviest first. */
-function mergeSpellings<T>(entries: readonly TopEntry<T>[], norm: (key: string) => string): TopEntry<T>[] {
-  const out = new Map<string, { key: string; tag: T; flows: number; bytes: number; error: number }>();
-  for (const e of entries) {
-    const key = norm(e.key);
-    const m = out.get(key);
-    if (m) {
-      m.flows += e.flows;
-      m.bytes += e.bytes;
-      m.error += e.error;
-    } else {
-      out.set(key, { key, tag: e.tag, flows: e.flows, bytes: e.bytes, error: e.error });
-    }
-  }
-  return [...out.values()].sort((a, b) => byWeight(a, b) || (a.key < b.key ? -1 : 1));
-}
-
-function zero(): Counts {
-  return { flows: 0, bytes: 0 };
-}
-
-function catCounts(c: Float64Array): Record<CategoryKey, Counts> {
-  const out = {} as Record<CategoryKey, Counts>;
-  CATEGORY_KEYS.forEach((k, i) => {
-    out[k] = { flows: c[i]!, bytes: c[4 + i]! };
-  });
-  return out;
-}
-
-function byWeight(a: Counts, b: Counts): number {
-  return b.bytes - a.bytes || b.flows - a.flows;
 }

@@ -7,11 +7,12 @@ import { M365Error } from '../core/errors.js';
  * received are often separate): they are summed.
  */
 
-export const FIELDS = ['ip', 'port', 'protocol', 'host', 'bytes', 'site', 'path'] as const;
-export type Field = (typeof FIELDS)[number];
+export const FIELDS = ['ip', 'port', 'protocol', 'host', 'bytes', 'site', 'path', 'src', 'sport'] as const;
+/** Fields `--map` may name, plus those only a format's own column map uses (times, Zeek's uid, a status column). */
+export type Field = (typeof FIELDS)[number] | 'time' | 'end' | 'uid' | 'status';
 
 /** What each field means, for --help and the docs. */
-export const FIELD_HELP: Readonly<Record<Field, string>> = {
+export const FIELD_HELP: Readonly<Record<(typeof FIELDS)[number], string>> = {
   ip: 'destination address (IPv4 or IPv6)',
   port: 'destination port',
   protocol: 'tcp, udp, or an IP protocol number (6, 17); others are classified by address only',
@@ -19,17 +20,21 @@ export const FIELD_HELP: Readonly<Record<Field, string>> = {
   bytes: 'bytes of the flow (several columns are summed)',
   site: 'source site or branch',
   path: 'how the flow left: direct, proxy, vpn, ... (for "Optimize through a proxy")',
+  src: 'source address (then the endpoint that is not internal is the destination)',
+  sport: 'source port',
 };
 
 /** Column names recognised without --map, compared lower-case with `-`, `_`, `.` and spaces removed. */
-const ALIASES: Readonly<Record<Field, readonly string[]>> = {
+const ALIASES: Readonly<Record<(typeof FIELDS)[number], readonly string[]>> = {
   ip: ['ip', 'dst', 'dstip', 'dstaddr', 'dstaddress', 'daddr', 'dest', 'destip', 'destaddr', 'destination', 'destinationip', 'destinationaddress', 'serverip', 'remoteip', 'remoteaddress'],
   port: ['port', 'dstport', 'dport', 'destport', 'destinationport', 'serverport', 'remoteport'],
   protocol: ['protocol', 'proto', 'ipprotocol', 'transport', 'l4protocol'],
-  host: ['host', 'hostname', 'sni', 'servername', 'tlssni', 'httphost', 'fqdn', 'domain', 'urlhost', 'desthost', 'dsthost', 'destinationhost'],
+  host: ['host', 'hostname', 'sni', 'servername', 'tlssni', 'httphost', 'fqdn', 'domain', 'urlhost', 'desthost', 'dsthost', 'destinationhost', 'destinationhostname'],
   bytes: ['bytes', 'totalbytes', 'bytestotal', 'octets', 'totaloctets', 'size'],
   site: ['site', 'sitename', 'branch', 'location', 'srcsite', 'sourcesite', 'office'],
   path: ['path', 'via', 'egress', 'route', 'breakout', 'proxy', 'tunnel'],
+  src: ['src', 'srcip', 'srcaddr', 'srcaddress', 'saddr', 'sourceip', 'sourceaddr', 'sourceaddress', 'clientip'],
+  sport: ['sport', 'srcport', 'sourceport', 'clientport'],
 };
 
 function squash(name: string): string {
@@ -38,7 +43,7 @@ function squash(name: string): string {
 
 const ALIAS_TO_FIELD: ReadonlyMap<string, Field> = new Map(FIELDS.flatMap((f) => ALIASES[f].map((a) => [a, f] as const)));
 
-export function isField(name: string): name is Field {
+export function isField(name: string): name is (typeof FIELDS)[number] {
   return (FIELDS as readonly string[]).includes(name);
 }
 
@@ -72,15 +77,26 @@ export interface FieldSources<K> {
   bytes: K[];
   site: K | null;
   path: K | null;
+  src: K | null;
+  sport: K | null;
+  time: K | null;
+  end: K | null;
+  uid: K | null;
+  status: K | null;
+}
+
+export function noSources<K>(): FieldSources<K> {
+  return { ip: null, port: null, protocol: null, host: null, bytes: [], site: null, path: null, src: null, sport: null, time: null, end: null, uid: null, status: null };
 }
 
 /**
  * Resolves field sources from the names a log uses (CSV header cells or JSON keys). An explicit
  * `--map` entry wins; otherwise the first column whose name is a known alias. A mapped column the
- * log does not have is simply absent (one map serves several appliances).
+ * log does not have is simply absent (one map serves several appliances). A known format passes
+ * its own map followed by the user's, and `guess` false: its columns are known, not guessed.
  */
-export function resolveFields<K>(names: Iterable<readonly [name: string, key: K]>, map: ColumnMap): FieldSources<K> {
-  const out: FieldSources<K> = { ip: null, port: null, protocol: null, host: null, bytes: [], site: null, path: null };
+export function resolveFields<K>(names: Iterable<readonly [name: string, key: K]>, map: ColumnMap, guess = true): FieldSources<K> {
+  const out: FieldSources<K> = noSources();
   const lowerMap = new Map<string, Field>();
   for (const [column, field] of map) lowerMap.set(column.toLowerCase(), field);
   const explicit = new Set<Field>(map.values());
@@ -91,7 +107,7 @@ export function resolveFields<K>(names: Iterable<readonly [name: string, key: K]
       assign(out, field, key);
       continue;
     }
-    const alias = ALIAS_TO_FIELD.get(squash(name));
+    const alias = guess ? ALIAS_TO_FIELD.get(squash(name)) : undefined;
     if (alias !== undefined && !explicit.has(alias)) guessed.push([alias, key]);
   }
   for (const [field, key] of guessed) {

@@ -1,78 +1,32 @@
-import { ERRORS, type ErrorCode } from '../core/errors.js';
-import { READER_REASON_TEXT } from './bad-line.js';
 import { OTHER_SITES } from './aggregate.js';
 import { fmtBytes, fmtInt, fmtPct } from './format-units.js';
-import { CATEGORY_KEYS, type CategoryKey, type Counts, type Summary } from './summary.js';
-import { barRows, donut, esc, stackedBar, type BarRow, type Segment } from './svg-charts.js';
+import {
+  badge,
+  both,
+  CATEGORY_COLORS,
+  catSegments,
+  counts,
+  DIRECT_COLOR,
+  legend,
+  MAX_SITES,
+  metricText,
+  PROXY_COLOR,
+  table,
+  tile,
+  total,
+  WIDTH,
+  type Metric,
+} from './report-parts.js';
+import { badSection, expressRouteSection, internalSection, otherSection, setsSection, topHostsSection } from './report-sections.js';
+import { CATEGORY_KEYS, type Summary } from './summary.js';
+import { barRows, donut, esc, stackedBar, type BarRow } from './svg-charts.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched) that a
  * network engineer can open from disk or attach to a ticket.
  */
 
-export const CATEGORY_COLORS: Readonly<Record<CategoryKey, string>> = {
-  Optimize: '#1a7f37',
-  Allow: '#0969da',
-  Default: '#bf8700',
-  none: '#afb8c1',
-};
-const CATEGORY_NAMES: Readonly<Record<CategoryKey, string>> = {
-  Optimize: 'Optimize',
-  Allow: 'Allow',
-  Default: 'Default',
-  none: 'Not Microsoft 365',
-};
-const PROXY_COLOR = '#cf222e';
-const DIRECT_COLOR = '#1a7f37';
-const MAX_SITES = 30;
-const WIDTH = 980;
-
-type Metric = 'bytes' | 'flows';
-
-function counts(c: Counts, metric: Metric): number {
-  return metric === 'bytes' ? c.bytes : c.flows;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${fmtInt(n)} ${n === 1 ? one : many}`;
-}
-
-function both(c: Counts): string {
-  return `${fmtInt(c.flows)} flows, ${fmtBytes(c.bytes)}`;
-}
-
-function metricText(c: Counts, metric: Metric): string {
-  return metric === 'bytes' ? fmtBytes(c.bytes) : `${fmtInt(c.flows)} flows`;
-}
-
-function catSegments(by: Partial<Record<CategoryKey, Counts>>, metric: Metric): Segment[] {
-  return CATEGORY_KEYS.flatMap((k) => {
-    const c = by[k];
-    return c ? [{ label: CATEGORY_NAMES[k], value: counts(c, metric), color: CATEGORY_COLORS[k], text: both(c) }] : [];
-  });
-}
-
-function legend(keys: readonly CategoryKey[] = CATEGORY_KEYS): string {
-  return `<p class="legend">${keys.map((k) => `<span><i style="background:${CATEGORY_COLORS[k]}"></i>${CATEGORY_NAMES[k]}</span>`).join('')}</p>`;
-}
-
-function badge(category: CategoryKey): string {
-  return `<span class="badge" style="background:${CATEGORY_COLORS[category]}">${esc(CATEGORY_NAMES[category])}</span>`;
-}
-
-function total(s: Summary): Counts {
-  return CATEGORY_KEYS.reduce((a, k) => ({ flows: a.flows + s.byCategory[k].flows, bytes: a.bytes + s.byCategory[k].bytes }), { flows: 0, bytes: 0 });
-}
-
-function tile(label: string, value: string, note: string, id: string): string {
-  return `<div class="tile" id="${id}"><div class="tile-label">${esc(label)}</div><div class="tile-value">${esc(value)}</div><div class="tile-note">${esc(note)}</div></div>`;
-}
-
-function table(head: readonly string[], rows: readonly string[][], cls = ''): string {
-  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
-}
+export { CATEGORY_COLORS } from './report-parts.js';
 
 function categorySection(s: Summary): string {
   const t = total(s);
@@ -169,106 +123,11 @@ ${barRows(rows, { width: WIDTH - 40, label: `Optimize ${metric} by path`, labelW
 <h3>Optimize traffic by path</h3>${proxy}</section>`;
 }
 
-function topHostsSection(s: Summary, metric: Metric): string {
-  const approx = s.topHostsExact ? '' : '<p class="note">Many distinct hosts: counts marked ≈ may be low by up to the error shown in summary.json.</p>';
-  const hosts =
-    s.topHosts.length === 0
-      ? '<p class="empty">No Microsoft 365 flow was decided by host name.</p>'
-      : barRows(
-          s.topHosts.map((h) => ({
-            label: h.host,
-            note: `${h.category}, ${h.serviceArea}, set ${h.endpointSetId}, ${h.matched}`,
-            segments: [{ label: h.category, value: counts(h, metric), color: CATEGORY_COLORS[h.category], text: both(h) }],
-            valueText: `${h.error > 0 ? '≈' : ''}${metricText(h, metric)} · ${h.serviceArea}`,
-          })),
-          { width: WIDTH - 40, label: `Top Microsoft 365 hosts by ${metric}`, labelWidth: 300 },
-        );
-  const prefixes =
-    s.topPrefixes.length === 0
-      ? '<p class="empty">No Microsoft 365 flow was decided by address alone.</p>'
-      : barRows(
-          s.topPrefixes.map((p) => ({
-            label: p.prefix,
-            note: `${p.category}, ${p.serviceArea}, set ${p.endpointSetId}`,
-            segments: [{ label: p.category, value: counts(p, metric), color: CATEGORY_COLORS[p.category], text: both(p) }],
-            valueText: `${metricText(p, metric)} · ${p.serviceArea}`,
-          })),
-          { width: WIDTH - 40, label: `Top Microsoft 365 prefixes by ${metric}`, labelWidth: 300 },
-        );
-  return `<section id="top-m365"><h2>Top Microsoft 365 destinations</h2>${legend(['Optimize', 'Allow', 'Default'])}<h3>Hosts</h3>${hosts}${approx}
-<h3>Prefixes <span class="sub">(flows decided by address, without a matching host)</span></h3>${prefixes}</section>`;
-}
-
-function otherSection(s: Summary, metric: Metric): string {
-  const body =
-    s.topOther.length === 0
-      ? '<p class="empty">Every flow was Microsoft 365.</p>'
-      : barRows(
-          s.topOther.map((o) => ({
-            label: o.destination,
-            note: o.kind,
-            segments: [{ label: 'not Microsoft 365', value: counts(o, metric), color: CATEGORY_COLORS.none, text: both(o) }],
-            valueText: `${o.error > 0 ? '≈' : ''}${metricText(o, metric)} · ${fmtInt(o.flows)} flows`,
-          })),
-          { width: WIDTH - 40, label: `Largest destinations that are not Microsoft 365, by ${metric}`, labelWidth: 300 },
-        );
-  const approx = s.topOtherExact ? '' : '<p class="note">Many distinct destinations: counts marked ≈ may be low (bounded table; see summary.json).</p>';
-  return `<section id="top-other"><h2>Largest destinations that are not Microsoft 365</h2>${body}${approx}</section>`;
-}
-
-function setsSection(s: Summary): string {
-  const hasHosts = s.inputs.some((i) => i.fields.host);
-  const seenRows = s.endpointSets.seen.map((x) => [String(x.id), esc(x.serviceArea), badge(x.category), x.required ? 'yes' : 'no', fmtInt(x.flows), fmtBytes(x.bytes)]);
-  const unseen = s.endpointSets.requiredNotSeen.map((x) => [
-    String(x.id),
-    esc(x.serviceArea),
-    badge(x.category),
-    `${plural(x.urls, 'host')}, ${plural(x.ips, 'prefix', 'prefixes')}`,
-    x.examples.map((e) => `<code>${esc(e)}</code>`).join(' '),
-  ]);
-  const hostNote = hasHosts
-    ? ''
-    : '<p class="note">The logs carry no host names (SNI): sets that list only host names cannot be seen. Map a host column with <code>--map COLUMN=host</code>.</p>';
-  return `<section id="endpoint-sets"><h2>Endpoint sets</h2>
-<p><strong>${fmtInt(s.endpointSets.seen.length)}</strong> of ${fmtInt(s.data.sets)} endpoint sets were seen; <strong>${fmtInt(
-    s.endpointSets.requiredNotSeen.length,
-  )}</strong> required sets were never seen.</p>${hostNote}
-<h3 id="required-not-seen">Required sets never seen</h3>${
-    unseen.length === 0
-      ? '<p class="empty">Every required set was seen.</p>'
-      : `<p class="note">Users need these; no flow reached them. They may be blocked, not in use, or outside what the logs capture.</p>${table(['Set', 'Service area', 'Category', 'Lists', 'Examples'], unseen)}`
-  }
-${
-    seenRows.length === 0
-      ? '<h3>Sets seen</h3><p class="empty">None.</p>'
-      : `<details id="sets-seen"><summary>Sets seen (${fmtInt(seenRows.length)})</summary>${table(['Set', 'Service area', 'Category', 'Required', 'Flows', 'Bytes'], seenRows, 'num')}</details>`
-  }</section>`;
-}
-
-function badSection(s: Summary): string {
-  if (s.badLines === 0) return `<section id="bad-lines"><h2>Lines not counted</h2><p class="empty">None: every line was read.</p></section>`;
-  const reasons = s.badLineReasons.map((r) => [`<code>${esc(r.reason)}</code>`, esc(reasonText(r.reason)), fmtInt(r.count)]);
-  const samples = s.badLineSamples.map((b) => [esc(b.file), String(b.line), `<code>${esc(b.reason)}</code>`, `<code class="line">${esc(b.text)}</code>`]);
-  return `<section id="bad-lines"><h2>Lines not counted</h2><p><strong>${fmtInt(s.badLines)}</strong> lines could not be used (${fmtPct(
-    s.badLines / Math.max(1, s.records + s.badLines),
-  )} of records).</p>
-${table(['Reason', '', 'Lines'], reasons)}<h3>First ${fmtInt(s.badLineSamples.length)} of them</h3>${table(['File', 'Line', 'Reason', 'Text'], samples, 'samples')}</section>`;
-}
-
-/** The reader's own wording, or the engine's message for its flow error codes. */
-function reasonText(code: string): string {
-  return READER_REASON_TEXT[code] ?? (isErrorCode(code) ? ERRORS[code].message : '');
-}
-
-function isErrorCode(code: string): code is ErrorCode {
-  return Object.hasOwn(ERRORS, code);
-}
-
 function inputsLine(s: Summary): string {
   return s.inputs
     .map(
       (i) =>
-        `<li><code>${esc(i.name)}</code>: ${i.format}${i.gzip ? ', gzip' : ''}, ${fmtInt(i.records)} records, ${fmtInt(i.badLines)} bad lines${
+        `<li><code>${esc(i.name)}</code>: ${esc(i.format)}${i.gzip ? ', gzip' : ''}, ${fmtInt(i.records)} records, ${fmtInt(i.badLines)} bad lines${i.skipped > 0 ? `, ${fmtInt(i.skipped)} lines without a flow` : ''}${
           i.error ? ` <strong class="warn">stopped early: ${esc(i.error)}</strong>` : ''
         }</li>`,
     )
@@ -306,7 +165,7 @@ export function renderReport(s: Summary): string {
   const localShare = metric === 'bytes' ? s.localBreakout.shareOfBytes : s.localBreakout.shareOfFlows;
   const p = s.optimizePath;
   const tiles = [
-    tile('Flows analysed', fmtInt(s.records), `${fmtBytes(t.bytes)} in ${fmtInt(s.inputs.length)} log${s.inputs.length === 1 ? '' : 's'}`, 'tile-flows'),
+    tile('Connections analysed', fmtInt(s.flows), `${fmtBytes(t.bytes)} in ${fmtInt(s.inputs.length)} log${s.inputs.length === 1 ? '' : 's'}`, 'tile-flows'),
     tile('Microsoft 365', fmtPct(m365Share), `of ${metric}: ${both(m365)}`, 'tile-m365'),
     tile('Could leave locally', fmtPct(localShare), `of ${metric} is Optimize or Allow`, 'tile-local'),
     p.known
@@ -319,13 +178,15 @@ export function renderReport(s: Summary): string {
 <title>Microsoft 365 traffic assessment</title><style>${CSS}</style></head>
 <body><main>
 <h1>Microsoft 365 traffic assessment</h1>
-<ul class="meta"><li>Generated ${esc(s.generatedAt)} by <code>m365fc analyze</code>, ${fmtInt(s.lines)} lines, ${fmtInt(s.records)} records, ${fmtInt(s.badLines)} bad lines.</li>
+<ul class="meta"><li>Generated ${esc(s.generatedAt)} by <code>m365fc analyze</code>, ${fmtInt(s.lines)} lines, ${fmtInt(s.records)} records, ${fmtInt(s.flows)} connections, ${fmtInt(s.badLines)} bad lines.</li>
 <li>Endpoint data: ${esc(data.instance)} version <code>${esc(data.version)}</code>${data.fetchedAt ? `, fetched ${esc(data.fetchedAt)}` : ''}, ${fmtInt(data.sets)} sets, ${esc(
     data.precedence,
   )} precedence (${esc(data.origin)}).</li>${inputsLine(s)}</ul>
 <div class="tiles">${tiles}</div>
+${internalSection(s)}
 ${categorySection(s)}
 ${localSection(s, metric)}
+${expressRouteSection(s, metric)}
 ${serviceAreaSection(s, metric)}
 ${siteSection(s, metric)}
 ${topHostsSection(s, metric)}

@@ -1,5 +1,6 @@
 import type { Category } from '../core/types.js';
-import type { LogFields } from './record-parser.js';
+import type { LogFields } from './flow-record.js';
+import type { KnownFormat } from './log-formats.js';
 
 /** What `m365fc analyze` writes to summary.json, and what report.html is drawn from. */
 
@@ -16,11 +17,17 @@ export interface Counts {
 
 export interface InputSummary {
   name: string;
-  format: 'csv' | 'jsonl' | 'empty';
+  /** The same as `name` (the file, or `-` for standard input). */
+  file: string;
+  /** The format detected (or named with --format); `empty` when the input held no line. */
+  format: KnownFormat | 'empty';
   gzip: boolean;
-  /** Lines read, header and blank lines included. */
+  /** Lines read, header and blank lines included (for an Azure document read in pieces: its records). */
   lines: number;
+  /** Records read and counted (a reply record joined to its request is a record, not a flow). */
   records: number;
+  /** Lines that hold no flow and are no fault: headers, NODATA/SKIPDATA rows, other PAN-OS log types, trailers. */
+  skipped: number;
   badLines: number;
   fields: LogFields;
   /** Why reading stopped early (a truncated gzip, a header without address columns), else null. */
@@ -103,7 +110,10 @@ export interface Summary {
   data: { version: string; instance: string; origin: string; fetchedAt: string | null; sets: number; precedence: string };
   inputs: InputSummary[];
   lines: number;
+  /** Records read over all inputs. */
   records: number;
+  /** Connections counted: records joined into connections (both directions, Azure's B/C/E tuples). */
+  flows: number;
   badLines: number;
   /** Ranking of the top lists: bytes when the logs carry bytes, else flows. */
   rankedBy: 'bytes' | 'flows';
@@ -114,6 +124,13 @@ export interface Summary {
   sitesTruncated: boolean;
   /** Optimize and Allow: traffic that could leave locally instead of through a proxy or VPN. */
   localBreakout: Counts & { shareOfFlows: number; shareOfBytes: number };
+  /** Traffic to endpoint sets marked expressRoute: true (routable over ExpressRoute for Microsoft 365). */
+  expressRoute: Counts & {
+    shareOfFlows: number;
+    shareOfBytes: number;
+    byCategory: Record<Category, Counts>;
+    bySite: Array<Counts & { site: string; shareOfFlows: number; shareOfBytes: number }>;
+  };
   /** Optimize traffic by the path the log says it took; `known` is false when no log says. */
   optimizePath: {
     known: boolean;
@@ -135,6 +152,12 @@ export interface Summary {
     /** Sets (required or not) with no flow. */
     notSeen: number;
   };
+  /** The internal networks (--internal): of a record's two endpoints, the other one is the destination. */
+  internal: readonly string[];
+  /** Flows whose destination is internal (both ends inside --internal): a sign the networks are not all named. */
+  internalDestinations: Counts & { examples: string[] };
+  /** Joining: `joined` records were added to a connection already open; Zeek ssl.log names matched to conn.log. */
+  join: { window: number; joined: number; sniMatched: number; sniUnmatched: number; sniDropped: number };
   badLineReasons: Array<{ reason: string; count: number }>;
   badLineSamples: BadLineSample[];
 }

@@ -102,6 +102,7 @@ export const ERRORS = {
   M365FC_ERR_EXPORT_UNKNOWN: { status: 404, message: 'No exporter of that name' },
   M365FC_ERR_EXPORT_BAD_OPTION: { status: 400, message: 'An exporter option is unknown, missing or invalid' },
   M365FC_ERR_EXPORT_RENDER: { status: 500, message: 'The exporter failed to render the file' },
+
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -138,6 +139,9 @@ export const LOCAL_ERRORS = {
   M365FC_ERR_ANALYZE_BAD_JSON: { where: 'analyze', message: 'The line is not a JSON object' },
   M365FC_ERR_ANALYZE_SHORT_LINE: { where: 'analyze', message: 'The line has fewer fields than the header names' },
   M365FC_ERR_ANALYZE_BAD_BYTES: { where: 'analyze', message: 'The bytes field is not a non-negative number' },
+  M365FC_ERR_ANALYZE_BAD_TUPLE: { where: 'analyze', message: 'An Azure flow tuple does not have the documented fields' },
+  // analyze: the CLI's exit message when no record could be read (exit status 2)
+  M365FC_ERR_ANALYZE_NO_RECORDS: { where: 'analyze', message: 'No record could be read from the logs' },
 
   // client: failures of the typed client (plugin-api) that carry no server answer
   M365FC_ERR_CLIENT_NETWORK: { where: 'client', message: 'The server could not be reached, or the connection broke' },

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { isM365Error, M365Error, type ErrorCode } from '../core/errors.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
+import { registerBodyLimit } from './body-limit.js';
 import { errorBody, toErrorBody } from './error-body.js';
 import { installDrain } from './drain.js';
 import { HostCaches } from './host-cache.js';
@@ -209,6 +210,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
 
   installDrain(app);
+  // Bodies over the limit: a coded 413 the client can read (lingering close), see body-limit.ts.
+  registerBodyLimit(app, { bodyBytes: limits.bodyBytes, onRefused: (code) => metrics.countError(code) });
   classifyRoutes(app, ctx);
   dataRoutes(app, ctx, adminOnly);
   operationsRoutes(app, ctx);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCertification, type CertificationOptions, type CertificationReport } from '../../plugin-api/conformance/index.js';
+import { renderHtml, renderJunit, runCertification, type CertificationOptions, type CertificationReport } from '../../plugin-api/conformance/index.js';
 import { createClassifier, readDataFile } from '../../src/index.js';
 import { startThinTarget, type Misbehaviour } from '../support/broken-targets.js';
 import { realResponsePath } from '../support/data.js';
@@ -28,13 +28,16 @@ function failed(r: CertificationReport): string[] {
   return r.checks.filter((c) => c.verdict === 'fail').map((c) => c.id).sort();
 }
 
-const CASES: ReadonlyArray<{ misbehave: Misbehaviour; fails: string[] }> = [
+/** `failure`: how the failed checks failed, when the case is about that (wrong answer or none). */
+const CASES: ReadonlyArray<{ misbehave: Misbehaviour; fails: string[]; failure?: 'answer' | 'transport' }> = [
   { misbehave: 'apex', fails: ['correctness.wildcard-apex'] },
   { misbehave: 'ignore-ports', fails: ['correctness.ports', 'correctness.tcp-udp'] },
   { misbehave: 'ipv6-not-m365', fails: ['correctness.ipv6-prefixes', 'correctness.precedence-ipv6'] },
   { misbehave: 'category-first', fails: ['correctness.precedence'] },
-  { misbehave: '500-on-bad-input', fails: ['robustness.batch-items', 'robustness.classify-get', 'robustness.classify-post', 'robustness.other-routes'] },
+  { misbehave: '500-on-bad-input', fails: ['robustness.batch-items', 'robustness.classify-get', 'robustness.classify-post', 'robustness.other-routes', 'robustness.oversize'] },
   { misbehave: 'no-version', fails: ['contract.data-version', 'contract.responses', 'contract.websocket'] },
+  { misbehave: 'bare-1009', fails: ['robustness.oversize'], failure: 'answer' },
+  { misbehave: 'drop-oversize', fails: ['robustness.oversize'], failure: 'transport' },
 ];
 
 describe('a correct thin target (the control)', () => {
@@ -52,10 +55,14 @@ describe('a correct thin target (the control)', () => {
   });
 });
 
+/** The reports of the cases below, for the failure-kind checks after them. */
+const reports = new Map<Misbehaviour, CertificationReport>();
+
 describe.each(CASES)('a target with fault "$misbehave"', ({ misbehave, fails }) => {
   let r: CertificationReport;
   beforeAll(async () => {
     r = await certify(misbehave);
+    reports.set(misbehave, r);
   });
 
   it(`fails exactly ${fails.join(', ')}`, () => {
@@ -77,6 +84,31 @@ describe.each(CASES)('a target with fault "$misbehave"', ({ misbehave, fails }) 
       }
     }
   });
+});
+
+describe.each(CASES.filter((c) => c.failure !== undefined))('a target with fault "$misbehave": a $failure failure', ({ misbehave, fails, failure }) => {
+  it('says so in report.json, junit.xml and report.html', () => {
+    const r = reports.get(misbehave)!;
+    const checks = r.checks.filter((c) => c.verdict === 'fail');
+    expect(checks.map((c) => c.failure)).toEqual(fails.map(() => failure));
+    expect(checks.flatMap((c) => c.evidence.problems ?? []).every((p) => p.kind === failure)).toBe(true);
+    expect(r.summary.transportFailed).toBe(failure === 'transport' ? fails.length : 0);
+    const junit = renderJunit(r);
+    const html = renderHtml(r);
+    if (failure === 'transport') {
+      // JUnit's <error> (no answer) rather than <failure> (a wrong one).
+      expect(junit).toMatch(/<error message="[^"]*no answer reached the kit: transport[^"]*" type="transport">[^<]*\n\[no answer: transport\] POST \/v1\/classify/);
+      expect(junit).toMatch(/<testsuite name="m365fc.certify.robustness" tests="\d+" failures="0" errors="1"/);
+      expect(html).toContain('<td class="fail">fail (no answer: transport)</td>');
+      expect(html).toContain('<td>no answer (transport)</td>');
+    } else {
+      expect(checks[0]?.evidence.problems).toEqual([expect.objectContaining({ probe: expect.stringMatching(/WebSocket/), actual: 'socket closed 1009 without a reason', kind: 'answer' })]);
+      expect(junit).toMatch(/<failure message="[^"]*" type="required">/);
+      expect(junit).not.toMatch(/<error /);
+      expect(html).toContain('<td class="fail">fail (wrong answer)</td>');
+    }
+  });
+
 });
 
 describe('a target that serves a stale version', () => {
@@ -105,5 +137,7 @@ describe('a target that does not answer', () => {
     expect(r.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual([]);
     expect(r.checks.filter((c) => c.group === 'performance').map((c) => c.verdict)).toEqual(['skip', 'skip', 'skip']);
     expect(r.checks.find((c) => c.id === 'correctness.hosts')?.evidence.notes?.[0]).toMatch(/GET \/v1\/endpoints: no answer/);
+    // Nothing answered: the robustness probes failed for want of an answer, not a wrong one.
+    expect(r.checks.filter((c) => c.group === 'robustness').map((c) => c.failure)).toEqual(r.checks.filter((c) => c.group === 'robustness').map(() => 'transport'));
   });
 });

@@ -109,4 +109,28 @@ describe('certification of our own service', () => {
     expect(html).toContain('Self-assessment, not Microsoft certification.');
     expect(html.match(/<svg /g)?.length).toBe(3);
   });
+
+  it('tags checks about running the service "operations", and only the others with a Microsoft principle, in every report', async () => {
+    const microsoft = ['identify-and-differentiate', 'egress-locally', 'avoid-hairpins', 'bypass-proxies-and-tls-inspection'];
+    for (const c of report.checks) {
+      if (c.group === 'correctness' || c.group === 'freshness') expect(microsoft).toContain(c.principle);
+      else expect([c.id, c.principle]).toEqual([c.id, 'operations']);
+    }
+    expect(report.principles.map((p) => [p.tag, p.source, p.checks])).toEqual([
+      ['identify-and-differentiate', 'microsoft', 4],
+      ['egress-locally', 'microsoft', 5],
+      // Whether traffic hairpins is a matter of the network path: no check claims it.
+      ['avoid-hairpins', 'microsoft', 0],
+      ['bypass-proxies-and-tls-inspection', 'microsoft', 4],
+      ['operations', 'm365fc', report.checks.filter((c) => ['contract', 'robustness', 'performance'].includes(c.group)).length],
+    ]);
+    const files = await writeReports(join(dir, 'report-principles'), report);
+    const junit = readFileSync(files.junit, 'utf8');
+    expect(junit).toMatch(/name="robustness.oversize: [^"]*"[^>]*>\s*<properties><property name="principle" value="operations"\/><property name="principle-title" value="Operating the service"\/><property name="principle-source" value="m365fc"\/>/);
+    expect(junit).toMatch(/name="correctness.hosts: [^"]*"[^>]*>\s*<properties><property name="principle" value="identify-and-differentiate"\/>[^\n]*value="microsoft"/);
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).toContain('<th>principle</th>');
+    expect(html).toMatch(/#robustness.oversize">robustness.oversize<\/a><\/td><td class="pass">pass<\/td><td>yes<\/td><td title="operations">Operating the service <small>\(kit's own tag\)<\/small><\/td>/);
+    expect(html).toMatch(/#correctness.wildcard-apex">[^\n]*<td title="bypass-proxies-and-tls-inspection">Bypass proxies and TLS inspection for Optimize traffic<\/td>/);
+  });
 });

@@ -74,14 +74,14 @@ describe('classify messages', () => {
     }
   });
 
-  it('closes with 1009 on a message over the limit, 1007 on bad UTF-8; the server keeps serving', async () => {
+  it('closes with 1009 and a coded reason on a message over the limit, 1007 on bad UTF-8; the server keeps serving', async () => {
     const big = await TestSocket.open(server.url);
     big.send(JSON.stringify({ flows: [{ host: 'a'.repeat(1024 * 1024) }] }));
-    expect((await big.closed).code).toBe(1009);
+    expect(await big.closed).toEqual({ code: 1009, reason: 'M365FC_ERR_SERVE_MESSAGE_TOO_LARGE: a message is limited to 1048576 bytes' });
 
     const utf8 = await TestSocket.open(server.url);
     utf8.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
-    expect((await utf8.closed).code).toBe(1007);
+    expect(await utf8.closed).toEqual({ code: 1007, reason: 'M365FC_ERR_SERVE_BAD_MESSAGE: a text message is not valid UTF-8' });
 
     const s = await TestSocket.open(server.url);
     expect(await s.request({ id: 1, flows: [{ ip: '8.8.8.8' }] })).toMatchObject({ id: 1 });

@@ -1,8 +1,11 @@
-import websocket from '@fastify/websocket';
+import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
+import WebSocket from 'ws';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createClassifier, isIPv4Mapped, parseIPv6, type Classifier } from '../../src/index.js';
+import { registerBodyLimit } from '../../src/serve/body-limit.js';
 import { errorBody, toErrorBody } from '../../src/serve/error-body.js';
+import { codedWebSocketClass } from '../../src/serve/message-limit.js';
 import { bodySchema, loadOpenApi, querySchema, withoutItems } from '../../src/serve/openapi.js';
 import { isFlowError, type ClassifyResult, type Flow, type Snapshot } from '../../src/core/types.js';
 
@@ -26,7 +29,11 @@ export type Misbehaviour =
   /** Answers lack the required `version` field (off the contract, right otherwise). */
   | 'no-version'
   /** Correct, but serves none of the operations marked x-m365fc-optional (a vendor's minimal implementation). */
-  | 'core-only';
+  | 'core-only'
+  /** An oversize WebSocket message gets ws's bare 1009, with no coded reason. */
+  | 'bare-1009'
+  /** An oversize body or message is dropped: the connection is cut with no answer at all. */
+  | 'drop-oversize';
 
 export interface ThinTarget {
   readonly url: string;
@@ -36,6 +43,35 @@ export interface ThinTarget {
 
 const QUERY_LIMIT = 4096;
 const BODY_LIMIT = 2 * 1024 * 1024;
+
+type WebSocketClass = NonNullable<NonNullable<WebsocketPluginOptions['options']>['WebSocket']>;
+
+/** Cuts the connection where ws would close with 1009: no close frame reaches the client. */
+class DroppingWebSocket extends WebSocket {
+  override close(code?: number, data?: string | Buffer): void {
+    if (code === 1009 && data === undefined) this.terminate();
+    else super.close(code, data);
+  }
+}
+
+/** How the target meets bodies and messages over the limit. */
+function oversizeHandling(app: FastifyInstance, misbehave: Misbehaviour): NonNullable<WebsocketPluginOptions['options']> {
+  if (misbehave === 'drop-oversize') {
+    app.addHook('preParsing', (req, _reply, payload, done) => {
+      if (Number(req.headers['content-length']) > BODY_LIMIT) req.raw.socket.destroy();
+      let n = 0;
+      payload.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > BODY_LIMIT) req.raw.socket.destroy();
+      });
+      done(null, payload);
+    });
+    return { maxPayload: BODY_LIMIT, WebSocket: DroppingWebSocket as WebSocketClass };
+  }
+  // A 500 for bad input is a 500 for a body over the limit too: fastify's own 413, mapped.
+  if (misbehave !== '500-on-bad-input') registerBodyLimit(app, { bodyBytes: BODY_LIMIT });
+  return { maxPayload: BODY_LIMIT, ...(misbehave === 'bare-1009' ? {} : { WebSocket: codedWebSocketClass(BODY_LIMIT) }) };
+}
 
 function decider(snapshot: Snapshot, misbehave: Misbehaviour): { classifier: Classifier; decide: (flow: Flow) => ClassifyResult } {
   const good = createClassifier(snapshot);
@@ -71,7 +107,7 @@ export async function startThinTarget(o: { snapshot: Snapshot; misbehave?: Misbe
   // The contract's validation: no type coercion, unknown fields refused, JSON bodies only.
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
   app.removeContentTypeParser('text/plain');
-  await app.register(websocket, { options: { maxPayload: BODY_LIMIT } });
+  await app.register(websocket, { options: oversizeHandling(app, misbehave) });
 
   const fail = (reply: FastifyReply, body: ReturnType<typeof errorBody>): FastifyReply => {
     if (misbehave === '500-on-bad-input') return reply.code(500).send(errorBody('M365FC_ERR_SERVE_INTERNAL'));

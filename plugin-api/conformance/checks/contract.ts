@@ -211,4 +211,4 @@ export const CONTRACT: readonly CheckSpec[] = [
   { id: 'contract.websocket', title: 'The WebSocket stream answers as documented', run: websocket },
   { id: 'contract.auth', title: 'Bearer token: refused without it, accepted with it', run: auth },
   { id: 'contract.data-version', title: 'Every route answers from one data version', run: dataVersion },
-].map((c) => ({ ...c, group: 'contract' as const, principle: 'identify-and-differentiate' as const, required: true }));
+].map((c) => ({ ...c, group: 'contract' as const, principle: 'operations' as const, required: true }));

@@ -188,5 +188,5 @@ export function createPerformanceChecks(options: Partial<LoadSettings> | undefin
     { id: 'performance.classify-get', title: 'Single-flow GET /v1/classify: throughput and latency', run: get },
     { id: 'performance.classify-batch', title: 'POST /v1/classify batches: throughput and latency', run: batch },
     { id: 'performance.stream', title: 'WebSocket batches: throughput and latency', run: stream },
-  ].map((c) => ({ ...c, group: 'performance' as const, principle: 'avoid-hairpins' as const, required: false }));
+  ].map((c) => ({ ...c, group: 'performance' as const, principle: 'operations' as const, required: false }));
 }

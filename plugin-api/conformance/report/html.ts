@@ -1,4 +1,4 @@
-import { PRINCIPLES, PRINCIPLES_URL } from '../principles.js';
+import { PRINCIPLE_SOURCES, PRINCIPLES, PRINCIPLES_URL, SOURCE_TITLES } from '../principles.js';
 import type { CertificationReport, CheckResult } from '../types.js';
 import { escapeXml as e } from './escape.js';
 import { latencyChart } from './svg.js';
@@ -15,6 +15,18 @@ function json(v: unknown): string {
   return e(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
+/** The principle cell: its title, marked when the tag is the kit's own. */
+function principleCell(c: CheckResult): string {
+  const own = PRINCIPLE_SOURCES[c.principle] === 'm365fc' ? ` <small>(kit's own tag)</small>` : '';
+  return `<td title="${e(c.principle)}">${e(PRINCIPLES[c.principle])}${own}</td>`;
+}
+
+/** A fail says which kind: a wrong answer, or none at all. */
+function verdictCell(c: CheckResult): string {
+  const how = c.failure === 'transport' ? ' (no answer: transport)' : c.failure === 'answer' ? ' (wrong answer)' : '';
+  return `<td class="${c.verdict}">${c.verdict}${how}</td>`;
+}
+
 function details(c: CheckResult): string {
   const ev = c.evidence;
   const parts: string[] = [`<h3 id="${e(c.id)}">${e(c.id)} <span class="${c.verdict}">${c.verdict}</span></h3>`, `<p>${e(c.title)}. ${e(c.summary)}</p>`];
@@ -28,8 +40,8 @@ function details(c: CheckResult): string {
   }
   const pp = ev.problems ?? [];
   if (pp.length > 0) {
-    const rows = pp.slice(0, MAX_ROWS).map((p) => `<tr><td><code>${e(p.probe)}</code></td><td>${e(p.expected)}</td><td>${e(p.actual)}</td></tr>`);
-    parts.push(`<table><tr><th>probe</th><th>expected</th><th>got</th></tr>${rows.join('')}</table>`);
+    const rows = pp.slice(0, MAX_ROWS).map((p) => `<tr><td><code>${e(p.probe)}</code></td><td>${e(p.expected)}</td><td>${e(p.actual)}</td><td>${p.kind === 'transport' ? 'no answer (transport)' : 'wrong answer'}</td></tr>`);
+    parts.push(`<table><tr><th>probe</th><th>expected</th><th>got</th><th>failure</th></tr>${rows.join('')}</table>`);
     if (pp.length > MAX_ROWS) parts.push(`<p>${pp.length - MAX_ROWS} more problems in report.json.</p>`);
   }
   return `<section>${parts.join('\n')}</section>`;
@@ -41,9 +53,9 @@ export function renderHtml(r: CertificationReport): string {
   const verdict = r.summary.ok ? '<span class="pass">every required check passed</span>' : `<span class="fail">${r.summary.requiredFailed} required check(s) failed</span>`;
   const info = r.targetInfo ?? {};
   const summaryRows = ordered.map(
-    (c) => `<tr><td><a href="#${e(c.id)}">${e(c.id)}</a></td><td class="${c.verdict}">${c.verdict}</td><td>${c.required ? 'yes' : 'no'}</td><td>${e(PRINCIPLES[c.principle])}</td><td>${e(c.summary)}</td></tr>`,
+    (c) => `<tr><td><a href="#${e(c.id)}">${e(c.id)}</a></td>${verdictCell(c)}<td>${c.required ? 'yes' : 'no'}</td>${principleCell(c)}<td>${e(c.summary)}</td></tr>`,
   );
-  const principleRows = r.principles.map((p) => `<tr><td>${e(p.title)}</td><td>${p.checks}</td><td class="${p.failed > 0 ? 'fail' : 'pass'}">${p.failed}</td></tr>`);
+  const principleRows = r.principles.map((p) => `<tr><td>${e(p.title)}</td><td>${e(SOURCE_TITLES[p.source])}</td><td>${p.checks}</td><td class="${p.failed > 0 ? 'fail' : 'pass'}">${p.failed}</td></tr>`);
   const charts = r.checks.flatMap((c) => (c.evidence.measurement ? [`<figure>${latencyChart(c.evidence.measurement)}</figure>`] : []));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>m365fc certification run: ${e(r.target)}</title>
@@ -55,16 +67,16 @@ th{background:#f3f3f3}code{font-size:.8rem;word-break:break-all}.pass{color:#1d7
 </style></head><body>
 <h1>m365-flow-classifier certification run</h1>
 <div class="banner"><strong>Self-assessment, not Microsoft certification.</strong> ${e(r.framing)}
-Principles: <a href="${PRINCIPLES_URL}">Microsoft 365 network connectivity principles</a>.</div>
+Principles: <a href="${PRINCIPLES_URL}">Microsoft 365 network connectivity principles</a>; checks about running the service (contract, robustness, performance) carry the kit's own tag, ${e(PRINCIPLES.operations)}.</div>
 <p>Target <code>${e(r.target)}</code> · profile ${r.profile} · seed ${r.seed} · started ${e(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s<br>
 Target data version ${e(String(info['version'] ?? 'unknown'))} (${e(String(info['source'] ?? 'unknown source'))}, precedence ${e(String(info['precedence'] ?? 'unknown'))}) · vectors from ${r.data.source} data ${e(String(r.data.version ?? ''))}, ${r.data.sets} sets${r.upstream ? ` · upstream <code>${e(r.upstream)}</code>` : ''}</p>
 <h2>Result: ${verdict}</h2>
-<p>${r.summary.passed} passed · ${r.summary.failed} failed · ${r.summary.skipped} skipped of ${r.summary.total} checks.</p>
+<p>${r.summary.passed} passed · ${r.summary.failed} failed${r.summary.transportFailed > 0 ? ` (${r.summary.transportFailed} with no answer: transport)` : ''} · ${r.summary.skipped} skipped of ${r.summary.total} checks.</p>
 <table><tr><th>check</th><th>verdict</th><th>required</th><th>principle</th><th>summary</th></tr>
 ${summaryRows.join('\n')}
 </table>
 <h2>By principle</h2>
-<table><tr><th>principle</th><th>checks</th><th>failed</th></tr>${principleRows.join('')}</table>
+<table><tr><th>principle</th><th>source</th><th>checks</th><th>failed</th></tr>${principleRows.join('')}</table>
 <h2>Latency</h2>
 ${charts.length > 0 ? charts.join('\n') : '<p>No performance measurement.</p>'}
 <h2>Evidence</h2>

@@ -16,7 +16,7 @@ export function evidenceLines(c: CheckResult, max: number): string[] {
   }
   if (mismatches.length > max) lines.push(`... ${mismatches.length - max} more mismatches in report.json`);
   const problems = e.problems ?? [];
-  for (const p of problems.slice(0, max)) lines.push(`${p.probe}: expected ${p.expected}; got ${p.actual}`);
+  for (const p of problems.slice(0, max)) lines.push(`${p.kind === 'transport' ? '[no answer: transport] ' : ''}${p.probe}: expected ${p.expected}; got ${p.actual}`);
   if (problems.length > max) lines.push(`... ${problems.length - max} more problems in report.json`);
   const m = e.measurement;
   if (m !== undefined) {

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeLogs, type LogFormat } from '../../analyze/analyze-logs.js';
+import { analyzeLogs, DEFAULT_JOIN_WINDOW } from '../../analyze/analyze-logs.js';
+import { DEFAULT_INTERNAL, InternalNets } from '../../analyze/internal-nets.js';
+import { FORMATS as KNOWN_FORMATS, type LogFormat } from '../../analyze/log-formats.js';
 import { FIELD_HELP, FIELDS, parseColumnMap } from '../../analyze/column-map.js';
 import { fmtBytes, fmtInt, fmtPct } from '../../analyze/format-units.js';
 import { fileInput, streamInput, type LogInput } from '../../analyze/open-input.js';
@@ -13,12 +15,23 @@ import { createClassifier } from '../../match/create-classifier.js';
 import type { Precedence } from '../../core/types.js';
 import { loadDataOption } from '../load-data.js';
 
-const HELP = `usage: m365fc analyze FILE... [--data FILE] [--format csv|jsonl|auto] [--map COLUMN=FIELD]...
-                       [--report DIR] [--json] [--precedence specific-first|category-first] [--tenant NAME]
+const HELP = `usage: m365fc analyze FILE... [--data FILE] [--format FORMAT] [--map COLUMN=FIELD]...
+                       [--internal CIDR,...] [--join-window SECONDS] [--report DIR] [--json]
+                       [--precedence specific-first|category-first] [--tenant NAME]
 
-Reads flow logs (CSV with a header line, or JSON lines; gzip or plain, told by their first
-bytes), classifies every flow and summarizes the traffic. FILE "-" or no FILE reads standard
-input. Without --data the embedded bootstrap data is used.
+Reads flow logs (gzip or plain, told by their first bytes), classifies every connection and
+summarizes the traffic. FILE "-" or no FILE reads standard input. Without --data the embedded
+bootstrap data is used. Formats, told from the first line (or named with --format):
+  zeek-conn, zeek-ssl  Zeek conn.log / ssl.log, TSV or JSON (both given: joined on uid)
+  aws-vpc              AWS VPC Flow Logs, default v2 fields or with a header line
+  nfdump               nfdump -o csv
+  panos-traffic        PAN-OS traffic log, web UI CSV export or syslog CSV
+  azure-nsg            Azure NSG flow log (v1, v2) or VNet flow log JSON
+  csv, jsonl           any CSV with a header line, or JSON lines (column names below)
+
+  --internal C,...  internal networks (default RFC 1918, 100.64.0.0/10, loopback, link-local,
+                    fc00::/7): of a record's two ends, the other one is the Microsoft side
+  --join-window S   seconds within which a reply record joins its request (default ${DEFAULT_JOIN_WINDOW})
 
   --report DIR   write DIR/summary.json and DIR/report.html (charts, no script)
   --json         print summary.json on standard output instead of the short text summary
@@ -30,10 +43,10 @@ ${FIELDS.map((f) => `                   ${f.padEnd(9)}${FIELD_HELP[f]}`).join('\
 A progress bar with rate and ETA is drawn on a terminal only. Lines that cannot be used are
 counted and sampled in the report; they do not stop the run. Exit status: 0 done, 1 an input
 could not be read to its end or the data is invalid (the report is still written when it can
-be), 2 bad usage.
+be), 2 bad usage, or no record could be read (every line bad, or none at all).
 `;
 
-const FORMATS: readonly LogFormat[] = ['auto', 'csv', 'jsonl'];
+const FORMATS: readonly LogFormat[] = ['auto', ...KNOWN_FORMATS];
 
 function textSummary(s: Summary, reportDir: string | undefined): string {
   const t = { flows: 0, bytes: 0 };
@@ -45,11 +58,16 @@ function textSummary(s: Summary, reportDir: string | undefined): string {
     `  ${name.padEnd(10)} ${fmtInt(c.flows).padStart(14)} flows ${fmtBytes(c.bytes).padStart(10)}  ${t.bytes > 0 ? fmtPct(c.bytes / t.bytes) : fmtPct(t.flows > 0 ? c.flows / t.flows : 0)}`;
   const lines = [
     `${fmtInt(s.records)} records from ${s.inputs.length} input(s), ${fmtInt(s.badLines)} bad lines; data ${s.data.instance} ${s.data.version}`,
+    s.flows !== s.records ? `${fmtInt(s.flows)} connections (records of one connection joined: both directions, Azure's B/C/E tuples)` : null,
     row('Optimize', s.byCategory.Optimize),
     row('Allow', s.byCategory.Allow),
     row('Default', s.byCategory.Default),
     row('none', s.byCategory.none),
     `could leave locally (Optimize + Allow): ${fmtPct(s.rankedBy === 'bytes' ? s.localBreakout.shareOfBytes : s.localBreakout.shareOfFlows)} of ${s.rankedBy}`,
+    `ExpressRoute-eligible (expressRoute: true): ${fmtPct(s.rankedBy === 'bytes' ? s.expressRoute.shareOfBytes : s.expressRoute.shareOfFlows)} of ${s.rankedBy} (${fmtInt(s.expressRoute.flows)} flows, ${fmtBytes(s.expressRoute.bytes)})`,
+    s.internalDestinations.flows > 0
+      ? `warning: ${fmtInt(s.internalDestinations.flows)} flows have an internal destination (${s.internalDestinations.examples.join(', ')}): name your networks with --internal`
+      : null,
     s.optimizePath.known ? `Optimize through a proxy/VPN: ${fmtPct(s.optimizePath.shareViaProxy)} (${fmtInt(s.optimizePath.viaProxy.flows)} flows, ${fmtBytes(s.optimizePath.viaProxy.bytes)})` : null,
     `required endpoint sets never seen: ${s.endpointSets.requiredNotSeen.map((x) => x.id).join(', ') || 'none'}`,
     reportDir !== undefined ? `report: ${join(reportDir, 'report.html')}, ${join(reportDir, 'summary.json')}` : null,
@@ -63,6 +81,8 @@ function parse(argv: string[]) {
     options: {
       data: { type: 'string' },
       format: { type: 'string', default: 'auto' },
+      internal: { type: 'string' },
+      'join-window': { type: 'string' },
       map: { type: 'string', multiple: true, default: [] },
       report: { type: 'string' },
       json: { type: 'boolean' },
@@ -90,7 +110,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const format = values.format as LogFormat;
   if (!FORMATS.includes(format)) {
-    process.stderr.write(`m365fc analyze: --format must be csv, jsonl or auto, not "${values.format}"\n`);
+    process.stderr.write(`m365fc analyze: --format must be one of ${FORMATS.join(', ')}, not "${values.format}"\n`);
+    return 2;
+  }
+  const internal = values.internal === undefined ? DEFAULT_INTERNAL : values.internal.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
+  const joinWindow = values['join-window'] === undefined ? DEFAULT_JOIN_WINDOW : Number(values['join-window']);
+  try {
+    new InternalNets(internal);
+    if (!Number.isFinite(joinWindow) || joinWindow < 0) throw new M365Error('M365FC_ERR_CONFIG_BAD_OPTION', `--join-window must be a number of seconds, not "${values['join-window']}"`);
+  } catch (err) {
+    process.stderr.write(`m365fc analyze: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   let map;
@@ -132,6 +161,8 @@ export async function run(argv: string[]): Promise<number> {
     classifier,
     format,
     map,
+    internal,
+    joinWindow,
     ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
   });
   bar?.finish();
@@ -143,10 +174,18 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : textSummary(summary, values.report));
   let status = 0;
+  if (summary.records === 0) {
+    // Nothing was read: a wrong format or column map, not a network without traffic.
+    const first = summary.badLineSamples[0];
+    const formats = summary.inputs.map((i) => `${i.name}: ${i.format}`).join(', ');
+    const why = first !== undefined ? `; every line was bad, the first (${first.file} line ${first.line}): ${first.reason}` : '';
+    process.stderr.write(`m365fc analyze: M365FC_ERR_ANALYZE_NO_RECORDS: no record could be read (detected format ${formats})${why}\n`);
+    status = 2;
+  }
   for (const i of summary.inputs) {
     if (i.error !== null) {
       process.stderr.write(`m365fc analyze: ${i.name}: stopped early: ${i.error}\n`);
-      status = 1;
+      if (status === 0) status = 1;
     }
   }
   return status;

@@ -15,7 +15,8 @@ const HELP = `usage: m365fc certify --target URL [--token T | --token-file FILE]
 Runs the conformance checks against a service that implements openapi.yaml (ours or a vendor's)
 and reports them: contract, correctness against our engine, robustness to bad input,
 performance, and with --upstream freshness. Self-assessment evidence mapped to Microsoft's
-network connectivity principles; not a Microsoft certification.
+network connectivity principles where a check tests one (checks about running the service carry
+the kit's own tag, operations); not a Microsoft certification.
 
   --target URL           the service, e.g. http://127.0.0.1:8365
   --token T              bearer token for lookups (--token-file FILE reads it from a file)
@@ -96,7 +97,8 @@ function summaryText(r: CertificationReport): string {
   for (const c of [...r.checks].sort((a, b) => rank(a.verdict) - rank(b.verdict))) {
     lines.push(`  ${c.verdict.toUpperCase().padEnd(4)} ${c.required ? ' ' : '~'} ${c.id.padEnd(30)} ${c.summary}`);
   }
-  lines.push(`${r.summary.passed} passed, ${r.summary.failed} failed (${r.summary.requiredFailed} required), ${r.summary.skipped} skipped in ${(r.durationMs / 1000).toFixed(1)} s`);
+  const transport = r.summary.transportFailed > 0 ? `, ${r.summary.transportFailed} with no answer (transport)` : '';
+  lines.push(`${r.summary.passed} passed, ${r.summary.failed} failed (${r.summary.requiredFailed} required${transport}), ${r.summary.skipped} skipped in ${(r.durationMs / 1000).toFixed(1)} s`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -8,6 +8,7 @@ import { parseJsonLimited, rawTopLevelNumber } from '../json-depth.js';
 import type { ServeContext } from '../context.js';
 import type { SwapEvent } from '../../follow/live-index.js';
 import { ROUTE_STREAM } from '../metrics.js';
+import { codedWebSocketClass, lingerAfterOversize } from '../message-limit.js';
 import { componentSchema, isObject, withoutItems } from '../openapi.js';
 import { answerFlows } from '../result-json.js';
 import { StreamGuard } from '../stream-guard.js';
@@ -219,12 +220,16 @@ export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Pro
   });
 
   await app.register(websocket, {
-    options: { maxPayload: ctx.limits.messageBytes, perMessageDeflate: false },
+    // maxPayload bounds memory: ws refuses a message once its frame header announces the length.
+    options: { maxPayload: ctx.limits.messageBytes, perMessageDeflate: false, WebSocket: codedWebSocketClass(ctx.limits.messageBytes) },
     // ws has already sent its close frame (1009 for an oversized message, 1007 for bad UTF-8,
-    // 1002 for a protocol error): count it and let the close handshake finish.
+    // 1002 for a protocol error; the reason carries our code, see message-limit.ts): count it
+    // and let the close handshake finish.
     errorHandler(error, _socket, request) {
       const code = (error as { code?: string }).code;
-      ctx.metrics.countError(code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'M365FC_ERR_SERVE_MESSAGE_TOO_LARGE' : 'M365FC_ERR_SERVE_BAD_MESSAGE');
+      const tooLarge = code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      ctx.metrics.countError(tooLarge ? 'M365FC_ERR_SERVE_MESSAGE_TOO_LARGE' : 'M365FC_ERR_SERVE_BAD_MESSAGE');
+      if (tooLarge) lingerAfterOversize(request.raw.socket);
       request.log.debug({ err: error, reqId: request.id }, 'websocket client error');
     },
     // Shutdown: every client gets a close frame (1001 going away) and is cut off after the grace.

@@ -78,8 +78,10 @@ describe('CSV cells and columns', () => {
 
   it('recognises common column names, lets --map win, and sums several byte columns', () => {
     const cols = (names: string[], map: string[] = []) => resolveFields(names.map((n, i) => [n, i] as const), parseColumnMap(map));
-    expect(cols(['DestinationIP', 'dst_port', 'Proto', 'SNI', 'Bytes', 'Site', 'via'])).toEqual({ ip: 0, port: 1, protocol: 2, host: 3, bytes: [4], site: 5, path: 6 });
-    expect(cols(['dst', 'sent', 'rcvd', 'server_name'], ['sent=bytes', 'rcvd=bytes'])).toEqual({ ip: 0, port: null, protocol: null, host: 3, bytes: [1, 2], site: null, path: null });
+    const none = { src: null, sport: null, time: null, end: null, uid: null, status: null };
+    expect(cols(['DestinationIP', 'dst_port', 'Proto', 'SNI', 'Bytes', 'Site', 'via'])).toEqual({ ip: 0, port: 1, protocol: 2, host: 3, bytes: [4], site: 5, path: 6, ...none });
+    expect(cols(['dst', 'sent', 'rcvd', 'server_name'], ['sent=bytes', 'rcvd=bytes'])).toEqual({ ip: 0, port: null, protocol: null, host: 3, bytes: [1, 2], site: null, path: null, ...none });
+    expect(cols(['src_ip', 'src_port', 'dst_ip'])).toMatchObject({ src: 0, sport: 1, ip: 2 });
     // An explicit map for a field silences the guess for it.
     expect(cols(['dst_ip', 'real_dst'], ['real_dst=ip']).ip).toBe(1);
     expect(cols(['DST_IP'], ['dst_ip=site'])).toMatchObject({ ip: null, site: 0 });

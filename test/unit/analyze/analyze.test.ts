@@ -84,10 +84,12 @@ describe('analyze: a log with known contents', () => {
     expect(s.inputs).toEqual([
       {
         name: join(dir, 'flows.csv'),
+        file: join(dir, 'flows.csv'),
         format: 'csv',
         gzip: false,
         lines: 50,
         records: 41,
+        skipped: 0,
         badLines: 7,
         fields: { ip: true, host: true, port: true, protocol: true, bytes: true, site: true, path: true },
         error: null,

@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--stages')) return;
 
   const bare = await start(BARE, ['PORT'], '/bare');
-  const ours = await start(CLI, ['serve', '--port', 'PORT', '--log-level', 'warn'], '/readyz');
+  const ours = await start(CLI, ['serve', '--offline', '--port', 'PORT', '--log-level', 'warn'], '/readyz');
   try {
     await verify(ours.url, engine, w);
     console.log('\nanswers over GET, POST and WebSocket equal the engine\'s: ok');
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     await stop(bare);
   }
 
-  const two = await start(CLI, ['serve', '--port', 'PORT', '--log-level', 'warn', '--workers', '2'], '/readyz');
+  const two = await start(CLI, ['serve', '--offline', '--port', 'PORT', '--log-level', 'warn', '--workers', '2'], '/readyz');
   try {
     await verify(two.url, engine, w);
     process.stdout.write('\nrunning --workers 2');

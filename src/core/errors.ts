@@ -66,6 +66,7 @@ export const ERRORS = {
   M365FC_ERR_SERVE_UPGRADE_REQUIRED: { status: 426, message: 'This route is a WebSocket: send a GET with Upgrade: websocket' },
   M365FC_ERR_SERVE_TOO_MANY_STREAMS: { status: 503, message: 'The server holds its maximum number of WebSocket connections; retry after Retry-After seconds' },
   M365FC_ERR_SERVE_STREAM_IDLE: { status: 408, message: 'The WebSocket showed no sign of life within the idle timeout' },
+  M365FC_ERR_SERVE_DATA_TOO_OLD: { status: 503, message: 'The data is older than --max-data-age' },
 
   // upstream: Microsoft's endpoint web service (src/ingest/web-service-client.ts)
   M365FC_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream web service did not answer in time' },

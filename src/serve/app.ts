@@ -52,6 +52,8 @@ export interface BuildAppOptions {
   /** Register prom-client's process metrics (off in tests that build many apps). */
   readonly defaultMetrics?: boolean;
   readonly clock?: Clock;
+  /** /readyz fails when the data is older than this, seconds; 0 or absent: off. */
+  readonly maxDataAgeSeconds?: number;
 }
 
 export const DEFAULT_HOST_CACHE_SIZE = 50_000;
@@ -82,6 +84,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     tenant: options.tenant ?? null,
     clock,
     closing: false,
+    maxDataAgeSeconds: options.maxDataAgeSeconds ?? 0,
   };
 
   const app = Fastify({
@@ -194,6 +197,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.addHook('onResponse', (req, reply, done) => {
     metrics.requestDuration.observeRoute(req.method, req.routeOptions.url ?? '(unmatched)', reply.elapsedTime / 1000);
+    // A probe's 503 (not ready, shutting down) is its answer, not a failure of the service.
+    const route = req.routeOptions.url;
+    if (route !== '/readyz' && route !== '/healthz') metrics.countResponse(reply.statusCode);
     // A request with an Upgrade header that got an HTTP answer instead (401, 404, 503...) came
     // in through the 'upgrade' event: node no longer manages its socket, so it would stay
     // open and hold up close(). End it once the answer is flushed.

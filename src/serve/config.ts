@@ -42,6 +42,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'bodyTimeout', flag: 'body-timeout', env: 'M365FC_BODY_TIMEOUT', kind: 'integer', min: 1, max: 3600, default: DEFAULT_LIMITS.bodyTimeoutMs / 1000, help: 'seconds for a request\'s headers and body to arrive, else 408' },
   { key: 'streamIdleMs', flag: 'stream-idle-ms', env: 'M365FC_STREAM_IDLE_MS', kind: 'integer', min: 0, max: 86_400_000, default: DEFAULT_LIMITS.streamIdleMs, help: 'a WebSocket silent this long (no message, no answer to a ping) is closed (0: never)' },
   { key: 'streamMaxConnections', flag: 'stream-max-connections', env: 'M365FC_STREAM_MAX_CONNECTIONS', kind: 'integer', min: 1, max: 1_000_000, default: DEFAULT_LIMITS.streamMaxConnections, help: 'open WebSockets at most; more are refused with 503' },
+  { key: 'maxDataAge', flag: 'max-data-age', env: 'M365FC_MAX_DATA_AGE', kind: 'integer', min: 0, max: 365 * 86_400, default: 0, help: '/readyz fails when the data was not confirmed current for this many seconds, or its age is unknown (0: off)' },
 ];
 
 export interface ServeConfig {
@@ -62,6 +63,8 @@ export interface ServeConfig {
   readonly maxEventLoopDelayMs: number;
   readonly maxHeapBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** /readyz answers 503 when the data is older than this, seconds; 0: off. */
+  readonly maxDataAgeSeconds: number;
   /** Values of the `extra` specs given to resolveServeConfig, by key. */
   readonly extra: Readonly<Record<string, OptionValue>>;
 }
@@ -192,6 +195,7 @@ export function resolveServeConfig(
     maxEventLoopDelayMs: int('maxEventLoopDelayMs'),
     maxHeapBytes: int('maxHeapBytes'),
     shutdownTimeoutMs: int('shutdownTimeoutMs'),
+    maxDataAgeSeconds: int('maxDataAge'),
     extra: extraValues,
   };
 }

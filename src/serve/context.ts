@@ -52,4 +52,6 @@ export interface ServeContext {
   readonly clock: Clock;
   /** True once close() has begun: readiness fails and WebSockets are told to go. */
   closing: boolean;
+  /** /readyz fails when the data is older than this, seconds; 0: off. */
+  readonly maxDataAgeSeconds: number;
 }

@@ -79,6 +79,7 @@ export async function startServer(config: ServeConfig, deps: StartDeps = {}): Pr
     limits: config.limits,
     hostCacheSize: config.hostCacheSize,
     tenant: config.tenant,
+    maxDataAgeSeconds: config.maxDataAgeSeconds,
     logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel }),
     underPressure,
     ...(deps.openapi ? { openapi: deps.openapi } : {}),

@@ -94,7 +94,7 @@ describe('plugin registry', () => {
     const registry = createExportRegistry();
     await registry.load(good);
     const snapshot = parseEndpointsResponse(readRealResponseText('worldwide-commit20200531.json'));
-    const body = await prepareExport(registry, 'ids', snapshot).render();
+    const body = await prepareExport(registry, 'ids', snapshot).renderText();
     expect(body.split('\n')[0]).toBe(String(snapshot.sets[0]!.id));
     await expect(registry.load(old)).rejects.toMatchObject({ code: 'M365FC_ERR_PLUGIN_API_VERSION' });
     await expect(registry.load(none)).rejects.toMatchObject({ code: 'M365FC_ERR_PLUGIN_LOAD' });

@@ -135,6 +135,10 @@ export class PluginRegistry {
     for (const [key, value] of Object.entries(raw)) {
       if (value === undefined) continue;
       const k = camelOption(key);
+      // Assigning "__proto__" would set the prototype, dropping the option without a word.
+      if (k === '__proto__') {
+        throw new PluginError('M365FC_ERR_EXPORT_BAD_OPTION', `Exporter "${name}": unknown option "${k}"`, { plugin: name, option: k });
+      }
       if (Object.hasOwn(data, k)) {
         throw new PluginError('M365FC_ERR_EXPORT_BAD_OPTION', `Exporter "${name}": option "${k}" is given twice`, { plugin: name, option: k });
       }

@@ -22,6 +22,9 @@ export const ERRORS = {
   M365FC_ERR_INGEST_BAD_URL: { status: 422, message: 'A url pattern is not a host name or glob' },
   M365FC_ERR_INGEST_BAD_SNAPSHOT: { status: 422, message: 'The file is not a valid m365fc snapshot' },
   M365FC_ERR_INGEST_BAD_VERSION: { status: 422, message: 'A version is not of the form YYYYMMDDNN' },
+  M365FC_ERR_INGEST_NO_SETS: { status: 422, message: 'The data holds no endpoint sets' },
+  M365FC_ERR_INGEST_CATCH_ALL: { status: 422, message: 'An endpoint set matches every address or every host (a /0 prefix or a url of only *)' },
+  M365FC_ERR_INGEST_UNREADABLE: { status: 422, message: 'The data file could not be read (missing, a directory, or not permitted)' },
 
   // configuration
   M365FC_ERR_CONFIG_BAD_OPTION: { status: 400, message: 'An option has an invalid value' },
@@ -58,6 +61,11 @@ export const ERRORS = {
   M365FC_ERR_SERVE_OVERLOADED: { status: 503, message: 'The server is overloaded; retry after Retry-After seconds' },
   M365FC_ERR_SERVE_NOT_READY: { status: 503, message: 'No index is loaded yet', number: 109 },
   M365FC_ERR_SERVE_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down' },
+  M365FC_ERR_SERVE_JSON_TOO_DEEP: { status: 400, message: 'The JSON nests deeper than the contract allows' },
+  M365FC_ERR_SERVE_EXPECTATION_FAILED: { status: 417, message: 'The Expect header asks for something other than 100-continue' },
+  M365FC_ERR_SERVE_UPGRADE_REQUIRED: { status: 426, message: 'This route is a WebSocket: send a GET with Upgrade: websocket' },
+  M365FC_ERR_SERVE_TOO_MANY_STREAMS: { status: 503, message: 'The server holds its maximum number of WebSocket connections; retry after Retry-After seconds' },
+  M365FC_ERR_SERVE_STREAM_IDLE: { status: 408, message: 'The WebSocket showed no sign of life within the idle timeout' },
   M365FC_ERR_SERVE_DATA_TOO_OLD: { status: 503, message: 'The data is older than --max-data-age' },
 
   // upstream: Microsoft's endpoint web service (src/ingest/web-service-client.ts)

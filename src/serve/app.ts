@@ -1,12 +1,15 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { M365Error, type ErrorCode } from '../core/errors.js';
+import { isM365Error, M365Error, type ErrorCode } from '../core/errors.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
 import { registerBodyLimit } from './body-limit.js';
 import { errorBody, toErrorBody } from './error-body.js';
+import { installDrain } from './drain.js';
 import { HostCaches } from './host-cache.js';
+import { edgeServerFactory } from './http-edge.js';
+import { parseJsonLimited } from './json-depth.js';
 import type { LiveIndex } from '../follow/live-index.js';
 import { ServeMetrics } from './metrics.js';
 import { loadOpenApi, type OpenApiDocument } from './openapi.js';
@@ -102,6 +105,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // openapi.yaml documents GET only; no implicit HEAD routes beside them.
     exposeHeadRoutes: false,
     bodyLimit: limits.bodyBytes,
+    // Node's own answers (request timeout, no Host, Expect) coded: src/serve/http-edge.ts.
+    serverFactory: edgeServerFactory({ bodyTimeoutMs: limits.bodyTimeoutMs, countError: (code) => metrics.countError(code) }),
+    // Errors fastify answers before routing (a bad URL, a path parameter over 100 characters).
+    frameworkErrors: (err, _req, reply) => {
+      const body = toErrorBody(err);
+      metrics.countError(body.code);
+      sendErrorBody(reply, body, limits.retryAfterSeconds);
+    },
     // While draining, requests that still arrive on open connections are answered (with
     // Connection: close) rather than refused with fastify's uncoded 503.
     return503OnClosing: false,
@@ -132,12 +143,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // Our own JSON parser: plain JSON.parse. The bodies are only read field by field, never
   // merged into other objects, so a "__proto__" key is inert (it is an own property).
   app.removeAllContentTypeParsers();
+  // The depth check comes first (src/serve/json-depth.ts): deep nesting is refused in linear time.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     let value: unknown;
     try {
-      value = JSON.parse(body as string);
-    } catch {
-      done(new M365Error('M365FC_ERR_SERVE_BAD_JSON'), undefined);
+      value = parseJsonLimited(body as string);
+    } catch (err) {
+      done(isM365Error(err) ? err : new M365Error('M365FC_ERR_SERVE_BAD_JSON'), undefined);
       return;
     }
     done(null, value);
@@ -210,6 +222,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     done();
   });
 
+  installDrain(app);
   // Bodies over the limit: a coded 413 the client can read (lingering close), see body-limit.ts.
   registerBodyLimit(app, { bodyBytes: limits.bodyBytes, onRefused: (code) => metrics.countError(code) });
   classifyRoutes(app, ctx);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run, UPDATE_EXIT } from '../../src/cli/commands/update.js';
 import { Follower } from '../../src/follow/follower.js';
 import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
@@ -11,6 +11,7 @@ import { resolveServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import type { Snapshot } from '../../src/core/types.js';
 import { call } from '../integration/helpers.js';
+import { captureCli, type CliOutput } from '../support/cli-output.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { LogLines } from '../support/log-lines.js';
 import { tempDir } from './helpers.js';
@@ -63,18 +64,8 @@ async function serve(argv: string[]): Promise<Served> {
   return { server, follower, pool, log };
 }
 
-async function update(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
-  try {
-    const code = await run(['--state-dir', stateDir, '--upstream', fake.url, ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+function update(...args: string[]): Promise<CliOutput> {
+  return captureCli(() => run(['--state-dir', stateDir, '--upstream', fake.url, ...args]));
 }
 
 async function classify(pool: Pool, q: string): Promise<Record<string, unknown>> {

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -47,6 +48,20 @@ export function holdRefresh(server: RunningServer): { called: Promise<void>; rel
     finish({ status: 'unchanged', version: server.liveIndex.current!.version });
   };
   return { called, release };
+}
+
+/** Sends raw bytes to 127.0.0.1:`port`: what undici would not send. Resolves with all the
+ * server wrote before it closed the connection; rejects on a socket error. */
+export function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
+    s.write(bytes);
+  });
 }
 
 export interface JsonResponse {

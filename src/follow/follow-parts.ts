@@ -85,7 +85,7 @@ export async function followParts(input: FollowInput, deps: FollowDeps): Promise
   }
   const initial = await startingData({ store, dataFile: input.data, instance: f.instance, query: following ? query : null, build, report });
   const history = new ChangeHistory(deps.historyLimit ?? 100);
-  const liveIndex = new LiveIndex({ now: () => timers.now() });
+  const liveIndex = new LiveIndex({ clock: timers });
   if (!following || f.upstream === null) {
     return { input, query: null, timers, build, initial, liveIndex, store: null, client: null, updater: null, webhooks: null, history, problems, log };
   }
@@ -101,7 +101,7 @@ export async function followParts(input: FollowInput, deps: FollowDeps): Promise
     connectTimeoutMs: deps.connectTimeoutMs,
     headersTimeoutMs: deps.headersTimeoutMs,
     bodyTimeoutMs: deps.bodyTimeoutMs,
-    now: () => timers.now(),
+    clock: timers,
   });
   const webhooks = f.webhooks.length > 0 && input.role !== 'once' ? new WebhookSender({ targets: f.webhooks, timers, dispatcher: deps.webhookDispatcher, random: deps.random }) : null;
   const updater = new Updater<Classifier>({

@@ -76,7 +76,7 @@ export class Follower implements FollowView {
       store: p.store,
       dataFile: p.input.data,
       updater: p.updater,
-      gates: { instance: f.instance, query: p.query, maxShrink: f.maxShrink, build: p.build, now: () => p.timers.now() },
+      gates: { instance: f.instance, query: p.query, maxShrink: f.maxShrink, build: p.build, clock: p.timers },
       log: () => p.log.current,
       polls: () => this.pollsNow,
       current: () => this.current,

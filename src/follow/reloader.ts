@@ -82,7 +82,7 @@ export class Reloader {
       from = 'file';
       read = () => Promise.resolve(readDataFile(dataFile));
     } else {
-      const none: ReloadReport = { at: new Date(gates.now()).toISOString(), from: 'none', trigger, outcome: 'unchanged', version: null, versionInUse: inUse.version, gate: null, errorCode: null, message: 'nothing to re-read: no --data file and no --state-dir' };
+      const none: ReloadReport = { at: new Date(gates.clock.now()).toISOString(), from: 'none', trigger, outcome: 'unchanged', version: null, versionInUse: inUse.version, gate: null, errorCode: null, message: 'nothing to re-read: no --data file and no --state-dir' };
       if (trigger === 'signal') this.p.log().info({ reload: none }, 'reload: nothing to re-read (no --data file, no --state-dir)');
       return none;
     }

@@ -21,6 +21,7 @@ import type { PluginRegistry } from '../../plugin-api/plugin.js';
 import { exportRoutes } from './routes/export.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { streamRoutes } from './routes/stream.js';
+import { BinaryTcpServer } from './binary/tcp-server.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,6 +29,10 @@ declare module 'fastify' {
     auth?: 'none' | 'lookup' | 'admin';
     /** @fastify/under-pressure: a route-level handler; ours exempts liveness and metrics. */
     pressureHandler?: () => void;
+  }
+  interface FastifyInstance {
+    /** The binary protocol's TCP listener (not yet listening), or null without `binary`. */
+    binaryTcp: BinaryTcpServer | null;
   }
 }
 
@@ -52,6 +57,8 @@ export interface BuildAppOptions {
   /** Register prom-client's process metrics (off in tests that build many apps). */
   readonly defaultMetrics?: boolean;
   readonly clock?: Clock;
+  /** Build the binary protocol's TCP listener (app.binaryTcp); the caller makes it listen. */
+  readonly binary?: boolean;
   /** /readyz fails when the data is older than this, seconds; 0 or absent: off. */
   readonly maxDataAgeSeconds?: number;
 }
@@ -224,5 +231,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   exportRoutes(app, { live: ctx.live, tenant: ctx.tenant, ...(options.exporters ? { registry: options.exporters } : {}) });
   statusPageRoutes(app, ctx);
   app.register(async (child) => streamRoutes(child, ctx));
+
+  const tcpTokens = lookupTokens === null ? null : [lookupTokens, ...(adminTokens === null ? [] : [adminTokens])];
+  const binaryTcp = options.binary === true ? new BinaryTcpServer({ ctx, tokens: tcpTokens }) : null;
+  app.decorate('binaryTcp', binaryTcp);
+  if (binaryTcp !== null) app.addHook('preClose', () => binaryTcp.close(limits.streamCloseGraceMs));
   return app;
 }

@@ -11,11 +11,13 @@ import { RouteHistogram } from './route-histogram.js';
  * `inc` hashes its labels on every call, too dear at a million flows per second.
  */
 
-export const LOOKUP_ROUTES = ['get', 'post', 'stream'] as const;
+export const LOOKUP_ROUTES = ['get', 'post', 'stream', 'binary'] as const;
 export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
 export const ROUTE_GET = 0;
 export const ROUTE_POST = 1;
 export const ROUTE_STREAM = 2;
+/** Binary frames, on the WebSocket and on the TCP port (src/serve/binary). */
+export const ROUTE_BINARY = 3;
 
 /** Slots of a lookup outcome: the three categories, not Microsoft 365, a per-flow error. */
 const OUTCOMES = ['Optimize', 'Allow', 'Default', 'none', 'error'] as const;

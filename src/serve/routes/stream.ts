@@ -7,7 +7,9 @@ import { errorBody } from '../error-body.js';
 import { parseJsonLimited, rawTopLevelNumber } from '../json-depth.js';
 import type { ServeContext } from '../context.js';
 import type { SwapEvent } from '../../follow/live-index.js';
-import { ROUTE_STREAM } from '../metrics.js';
+import { answerFrame } from '../binary/answer-frame.js';
+import { binaryMetricsOf, countFrame } from '../binary/binary-metrics.js';
+import { ROUTE_BINARY, ROUTE_STREAM } from '../metrics.js';
 import { codedWebSocketClass, lingerAfterOversize } from '../message-limit.js';
 import { componentSchema, isObject, withoutItems } from '../openapi.js';
 import { answerFlows } from '../result-json.js';
@@ -22,6 +24,7 @@ import { StreamGuard } from '../stream-guard.js';
 
 const EVENTS = ['version'] as const;
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 interface Validators {
   classify: ValidateFunction;
@@ -55,6 +58,12 @@ function idPrefix(msg: Record<string, unknown>, text: string): string {
   return '';
 }
 
+function bytesOf(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -79,7 +88,10 @@ class StreamConnection {
   onMessage(data: RawData, isBinary: boolean): void {
     const started = performance.now();
     if (isBinary) {
-      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
+      // One binary message is one frame of the binary protocol (src/serve/binary).
+      const answer = answerFrame(this.ctx.live.current, bytesOf(data), this.ctx.metrics, ROUTE_BINARY);
+      this.send(answer, BINARY_FRAME);
+      countFrame(binaryMetricsOf(this.ctx.metrics), 'websocket', answer, started);
       return;
     }
     let msg: unknown;
@@ -142,10 +154,10 @@ class StreamConnection {
     this.send(`{${id}"error":${JSON.stringify({ code: c, message: m })}}`);
   }
 
-  /** Sends one answer as a text frame (a Buffer holds UTF-8 JSON). */
-  send(data: string | Buffer): void {
+  /** Sends one answer, as a text frame unless told (a Buffer holds UTF-8 JSON). */
+  send(data: string | Buffer, frame: typeof TEXT_FRAME | typeof BINARY_FRAME = TEXT_FRAME): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(data, TEXT_FRAME, this.afterWrite);
+    this.socket.send(data, frame, this.afterWrite);
     if (!this.paused && this.socket.bufferedAmount > this.ctx.limits.streamHighWaterBytes) this.pause();
   }
 
@@ -203,6 +215,7 @@ function versionEvent(e: SwapEvent): string {
  * not run on the HTTP routes. */
 export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
   const validators = compileValidators(ctx);
+  binaryMetricsOf(ctx.metrics);
   // Connection cap, idle timeout, coded handshake refusals (src/serve/stream-guard.ts).
   const guard = new StreamGuard(ctx);
   const subscribers = new Set<StreamConnection>();

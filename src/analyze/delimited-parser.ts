@@ -1,8 +1,10 @@
 import { BAD_BYTES, BAD_CSV, NO_TARGET, SHORT_LINE, type ReaderReason } from './bad-line.js';
 import { resolveFields, type ColumnMap, type FieldSources } from './column-map.js';
 import { splitCsvLine } from './csv-line.js';
-import { SKIP, type FlowRecord, type LogFields, type RecordParser } from './flow-record.js';
-import { parseLogTime } from './log-time.js';
+import { detach } from './top-k.js';
+import { NOT_PARSED, SKIP, type FlowRecord, type LogFields, type RecordParser } from './flow-record.js';
+import { parseIPv4Range } from '../core/addresses.js';
+import { parseLogTime, parseLogTimeAt } from './log-time.js';
 import { PROTO_OTHER, protocolAt, protocolName, protocolOf } from './protocol.js';
 
 /**
@@ -18,6 +20,8 @@ export interface DelimitedOptions {
   readonly unset: readonly string[];
   /** Given the status column's value, true when the line holds no flow (AWS NODATA, a PAN-OS THREAT line). */
   readonly skipStatus?: (status: string) => boolean;
+  /** The status nearly every line has (AWS `OK`, PAN-OS `TRAFFIC`): compared in place, kept without a look at skipStatus. */
+  readonly keepStatus?: string;
 }
 
 export const GENERIC: DelimitedOptions = { guess: true, unset: [] };
@@ -87,6 +91,11 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
   const unset = new Set(opts.unset);
   const hasUnset = unset.size > 0;
   const skipStatus = opts.skipStatus;
+  const keepStatus = opts.keepStatus ?? null;
+  // The last few values of the site and path columns: a log names a handful of sites and paths
+  // line after line, and a value found here costs no new string (and hashes as one already seen).
+  const recentSites: string[] = [];
+  const recentPaths: string[] = [];
   // Cell boundaries of the current line: only the cells a field needs are ever sliced out.
   const starts = new Int32Array(needed);
   const ends = new Int32Array(needed);
@@ -123,8 +132,45 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     return parseBytes(t);
   };
 
+  /** cellText for a column of few values: a recent value equal to the cell is reused. */
+  const cellRecent = (line: string, c: number, seen: string[]): string => {
+    if (cells !== null) return cellText(line, c) ?? '';
+    const s = starts[c]!;
+    const len = ends[c]! - s;
+    for (let i = 0; i < seen.length; i++) {
+      const v = seen[i]!;
+      if (v.length === len && line.startsWith(v, s)) return v;
+    }
+    const v = cellText(line, c) ?? '';
+    // Only values as they stand in the line (no blanks to trim, not unset) can be matched again.
+    if (v.length === len && len > 0) {
+      if (seen.length >= 8) seen.pop();
+      seen.unshift(detach(v));
+    }
+    return v;
+  };
+
+  /** Time of cell c: in place when the spelling allows, else through the general reader. */
+  const timeAt = (line: string, c: number): number => {
+    if (cells === null) {
+      const t = parseLogTimeAt(line, starts[c]!, ends[c]!);
+      if (!Number.isNaN(t)) return t;
+    }
+    return parseLogTime(cellText(line, c));
+  };
+
+  /** IPv4 of cell c as uint32, parsed in place; NOT_PARSED when the cell needs its text read. */
+  const ipv4At = (line: string, c: number | null): number => {
+    if (c === null || cells !== null) return NOT_PARSED;
+    const v = parseIPv4Range(line, starts[c]!, ends[c]!);
+    return v >= 0 ? v : NOT_PARSED;
+  };
+
   const fill = (line: string, rec: FlowRecord): ReaderReason | typeof SKIP | null => {
-    if (skipStatus !== undefined && status !== null && skipStatus(cellText(line, status) ?? '')) return SKIP;
+    if (skipStatus !== undefined && status !== null) {
+      const kept = keepStatus !== null && cells === null && ends[status]! - starts[status]! === keepStatus.length && line.startsWith(keepStatus, starts[status]!);
+      if (!kept && skipStatus(cellText(line, status) ?? '')) return SKIP;
+    }
     const ipText = ip === null ? undefined : cellText(line, ip);
     const hostText = host === null ? undefined : cellText(line, host);
     if (ipText === undefined && hostText === undefined) return NO_TARGET;
@@ -152,12 +198,15 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
       if (b > 0) bytes += b;
     }
     rec.bytes = bytes;
-    rec.site = site === null ? '' : (cellText(line, site) ?? '');
-    rec.path = path === null ? '' : (cellText(line, path) ?? '');
-    rec.src = srcCol === null ? undefined : cellText(line, srcCol);
+    rec.site = site === null ? '' : cellRecent(line, site, recentSites);
+    rec.path = path === null ? '' : cellRecent(line, path, recentPaths);
+    rec.ip4 = ipText === undefined ? NOT_PARSED : ipv4At(line, ip);
+    // An IPv4 source parsed in place needs no text unless the record is turned (sourceText()).
+    rec.src4 = ipv4At(line, srcCol);
+    rec.src = srcCol === null || rec.src4 >= 0 ? undefined : cellText(line, srcCol);
     rec.sport = sport === null ? 0 : Math.max(0, numberAt(line, sport));
-    rec.time = time === null ? NaN : parseLogTime(cellText(line, time));
-    rec.end = end === null ? NaN : parseLogTime(cellText(line, end));
+    rec.time = time === null ? NaN : timeAt(line, time);
+    rec.end = end === null ? NaN : timeAt(line, end);
     rec.uid = uid === null ? undefined : cellText(line, uid);
     return null;
   };

@@ -1,3 +1,4 @@
+import { formatIPv4 } from '../core/addresses.js';
 import type { ReaderReason } from './bad-line.js';
 
 /**
@@ -17,8 +18,15 @@ export interface FlowRecord {
   site: string;
   /** As the log has it (the aggregator compares it case-insensitively); '' when the log does not say. */
   path: string;
-  /** Source address, when the format has one: the endpoint that is not internal is the Microsoft side. */
+  /**
+   * Source address, when the format has one: the endpoint that is not internal is the Microsoft
+   * side. A reader that parsed an IPv4 source in place may leave this undefined and set `src4`
+   * (read it with sourceText()).
+   */
   src: string | undefined;
+  /** `ip` and `src` as IPv4 uint32 when the reader parsed them in place; NOT_PARSED when it did not, -1 when not IPv4. */
+  ip4: number;
+  src4: number;
   /** Source port; 0 when unknown. */
   sport: number;
   /** First and last seen, Unix seconds; NaN when the log does not say. Only the joiner reads them. */
@@ -29,7 +37,20 @@ export interface FlowRecord {
 }
 
 export function emptyRecord(): FlowRecord {
-  return { ip: undefined, host: undefined, port: undefined, protocol: undefined, bytes: 0, site: '', path: '', src: undefined, sport: 0, time: NaN, end: NaN, uid: undefined };
+  return { ip: undefined, host: undefined, port: undefined, protocol: undefined, bytes: 0, site: '', path: '', src: undefined, ip4: NOT_PARSED, src4: NOT_PARSED, sport: 0, time: NaN, end: NaN, uid: undefined };
+}
+
+export const NOT_PARSED = -2;
+
+/** Whether the record names its source. */
+export function hasSource(rec: FlowRecord): boolean {
+  return rec.src !== undefined || rec.src4 >= 0;
+}
+
+/** The source's text (formatted from `src4` when the reader left it out: the same text, IPv4 being parsed strictly). */
+export function sourceText(rec: FlowRecord): string | undefined {
+  if (rec.src === undefined && rec.src4 >= 0) rec.src = formatIPv4(rec.src4);
+  return rec.src;
 }
 
 /** Which fields a log carries, for the report (a log without bytes ranks by flows). */

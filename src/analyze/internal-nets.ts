@@ -58,6 +58,14 @@ export class InternalNets {
     return this.kind(ip) === INTERNAL;
   }
 
+  /** INTERNAL or EXTERNAL for an IPv4 address as uint32 (a reader parsed it in place). */
+  kindV4(v4: number): number {
+    if (this.firstOctet[v4 >>> 24] === 0) return EXTERNAL;
+    const t = this.v4;
+    for (let i = 0; i < t.length; i += 2) if (((v4 & t[i + 1]!) >>> 0) === t[i]) return INTERNAL;
+    return EXTERNAL;
+  }
+
   /** INTERNAL, EXTERNAL, or INVALID when `ip` is not an address. */
   kind(ip: string): number {
     // The first octet of dotted IPv4 text, without parsing the rest: ~5% of analyze's time on a
@@ -71,11 +79,7 @@ export class InternalNets {
     }
     if (i > 0 && i < 4 && ip.charCodeAt(i) === 46 && o < 256 && this.firstOctet[o] === 0) return parseIPv4(ip) >= 0 ? EXTERNAL : INVALID;
     const v4 = parseIPv4(ip);
-    if (v4 >= 0) {
-      const t = this.v4;
-      for (let i = 0; i < t.length; i += 2) if (((v4 & t[i + 1]!) >>> 0) === t[i]) return INTERNAL;
-      return EXTERNAL;
-    }
+    if (v4 >= 0) return this.kindV4(v4);
     const w = this.w;
     if (!parseIPv6(ip, w)) return INVALID;
     // IPv4-mapped (::ffff:a.b.c.d) is the IPv4 address.

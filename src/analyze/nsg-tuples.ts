@@ -1,5 +1,5 @@
 import { BAD_JSON, BAD_TUPLE } from './bad-line.js';
-import type { FlowRecord } from './flow-record.js';
+import { NOT_PARSED, type FlowRecord } from './flow-record.js';
 import { PROTO_OTHER, protocolName, protocolOf } from './protocol.js';
 
 /**
@@ -39,6 +39,8 @@ function fill(rec: FlowRecord, cells: string[], proto: string, vnet: boolean): T
   rec.end = rec.time;
   rec.src = cells[1] || undefined;
   rec.ip = cells[2] || undefined;
+  rec.src4 = NOT_PARSED;
+  rec.ip4 = NOT_PARSED;
   rec.sport = Number(cells[3]) || 0;
   const p = protocolOf(proto);
   rec.protocol = protocolName(p);

@@ -1,5 +1,6 @@
 import { BAD_JSON, BAD_TUPLE } from './bad-line.js';
 import { NOT_PARSED, type FlowRecord } from './flow-record.js';
+import { readTupleAt, scanRecord } from './nsg-scan.js';
 import { PROTO_OTHER, protocolName, protocolOf } from './protocol.js';
 
 /**
@@ -58,6 +59,18 @@ function fill(rec: FlowRecord, cells: string[], proto: string, vnet: boolean): T
 
 /** Reads one record of either document and hands its tuples to `sink`. */
 export function readAzureRecord(json: string, rec: FlowRecord, sink: TupleSink): void {
+  // The tuples read in place where the record allows (nsg-scan.ts), else the general way.
+  const scan = scanRecord(json);
+  if (scan !== null) {
+    for (let i = 0; i < scan.count; i++) {
+      const from = scan.ranges[2 * i]!;
+      const to = scan.ranges[2 * i + 1]!;
+      const state = readTupleAt(json, from, to, rec, scan.vnet);
+      if (state === BAD_TUPLE) sink.bad(BAD_TUPLE, json.slice(from, to));
+      else sink.tuple(rec, state as TupleState);
+    }
+    return;
+  }
   let r: unknown;
   try {
     r = JSON.parse(json);

@@ -1,7 +1,7 @@
 import { formatIPv4, parseIPv4 } from '../core/addresses.js';
 import type { Aggregator } from './aggregate.js';
 import { ConnectionTable } from './connection-table.js';
-import { emptyRecord, hasSource, NOT_PARSED, sourceText, type FlowRecord } from './flow-record.js';
+import { destText, emptyRecord, hasDest, hasSource, NOT_PARSED, sourceText, type FlowRecord } from './flow-record.js';
 import { EXTERNAL, INTERNAL, INVALID, type InternalNets } from './internal-nets.js';
 import { detach } from './top-k.js';
 
@@ -49,9 +49,9 @@ export class ConnectionStage {
   }
 
   /** The kind of the record's destination, parsing it once (kept in rec.ip4 for the join key). */
-  private destKind(rec: FlowRecord, ip: string): number {
-    if (rec.ip4 === NOT_PARSED) rec.ip4 = parseIPv4(ip);
-    return rec.ip4 >= 0 ? this.nets.kindV4(rec.ip4) : this.nets.kind(ip);
+  private destKind(rec: FlowRecord): number {
+    if (rec.ip4 === NOT_PARSED) rec.ip4 = parseIPv4(rec.ip!);
+    return rec.ip4 >= 0 ? this.nets.kindV4(rec.ip4) : this.nets.kind(rec.ip!);
   }
 
   /** Turns, joins or counts `rec`; returns why it cannot be counted, else null. */
@@ -61,14 +61,15 @@ export class ConnectionStage {
       // A log of destinations only (generic CSV): nothing to turn. Microsoft's prefixes hold no
       // internal address, so only a flow that is not Microsoft 365 needs the check (measured: the
       // check on every record cost 7 points of the CSV bench's ratio).
+      const ip = destText(rec);
       const err = this.agg.add(rec);
-      if (err === null && !this.agg.lastM365 && rec.ip !== undefined && this.destKind(rec, rec.ip) === INTERNAL) this.countInternal(rec.ip, rec.bytes);
+      if (err === null && !this.agg.lastM365 && ip !== undefined && this.destKind(rec) === INTERNAL) this.countInternal(ip, rec.bytes);
       return err;
     }
     let internal = false;
-    if (rec.ip !== undefined) {
+    if (hasDest(rec)) {
       // The engine checks the address itself; INVALID matters only to a joined record (its key).
-      let dk = this.destKind(rec, rec.ip);
+      let dk = this.destKind(rec);
       if (dk === INVALID) {
         if (join !== JOIN_NONE) return BAD_IP;
         dk = EXTERNAL;
@@ -86,9 +87,10 @@ export class ConnectionStage {
         }
         const swap = sk !== INVALID && (sk !== dk ? dk === INTERNAL : lowerSport);
         if (swap) {
+          // Addresses parsed in place stay numbers: a joined record needs no text of them.
           const ip = rec.ip;
           const ip4 = rec.ip4;
-          rec.ip = sourceText(rec);
+          rec.ip = rec.src;
           rec.ip4 = rec.src4;
           rec.src = ip;
           rec.src4 = ip4;
@@ -99,9 +101,10 @@ export class ConnectionStage {
       }
       internal = dk === INTERNAL;
     }
-    if (join === JOIN_NONE || rec.ip === undefined) {
+    if (join === JOIN_NONE || !hasDest(rec)) {
+      const ip = destText(rec);
       const err = this.agg.add(rec);
-      if (err === null && internal) this.countInternal(rec.ip!, rec.bytes);
+      if (err === null && internal) this.countInternal(ip!, rec.bytes);
       return err;
     }
     this.joinRecord(rec, join, internal, file, line, window);
@@ -122,7 +125,7 @@ export class ConnectionStage {
       const s = t.findV4(meta, src4, rec.ip4, ports);
       return s >= 0 || !add ? s : t.addV4(meta, src4, rec.ip4, ports);
     }
-    const key = `${rec.protocol ?? ''} ${sourceText(rec) ?? ''} ${rec.sport} ${rec.ip} ${rec.port ?? ''}`;
+    const key = `${rec.protocol ?? ''} ${sourceText(rec) ?? ''} ${rec.sport} ${destText(rec)} ${rec.port ?? ''}`;
     const s = t.findText(key);
     if (s >= 0 || !add) return s;
     const n = t.addText(detach(key));

@@ -20,6 +20,8 @@ export interface DelimitedOptions {
   readonly unset: readonly string[];
   /** Given the status column's value, true when the line holds no flow (AWS NODATA, a PAN-OS THREAT line). */
   readonly skipStatus?: (status: string) => boolean;
+  /** Leave an IPv4 destination parsed in place as a number only (formats whose records are joined). */
+  readonly lazyDest?: boolean;
   /** The status nearly every line has (AWS `OK`, PAN-OS `TRAFFIC`): compared in place, kept without a look at skipStatus. */
   readonly keepStatus?: string;
 }
@@ -92,6 +94,7 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
   const hasUnset = unset.size > 0;
   const skipStatus = opts.skipStatus;
   const keepStatus = opts.keepStatus ?? null;
+  const lazyDest = opts.lazyDest === true;
   // The last few values of the site and path columns: a log names a handful of sites and paths
   // line after line, and a value found here costs no new string (and hashes as one already seen).
   const recentSites: string[] = [];
@@ -171,9 +174,11 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
       const kept = keepStatus !== null && cells === null && ends[status]! - starts[status]! === keepStatus.length && line.startsWith(keepStatus, starts[status]!);
       if (!kept && skipStatus(cellText(line, status) ?? '')) return SKIP;
     }
-    const ipText = ip === null ? undefined : cellText(line, ip);
+    // A joined format's IPv4 destination stays a number (destText() makes its text if needed).
+    const ip4 = ipv4At(line, ip);
+    const ipText = ip === null || (lazyDest && ip4 >= 0) ? undefined : cellText(line, ip);
     const hostText = host === null ? undefined : cellText(line, host);
-    if (ipText === undefined && hostText === undefined) return NO_TARGET;
+    if (ipText === undefined && hostText === undefined && ip4 < 0) return NO_TARGET;
     rec.ip = ipText;
     rec.host = hostText;
     let proto = 0;
@@ -200,7 +205,7 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     rec.bytes = bytes;
     rec.site = site === null ? '' : cellRecent(line, site, recentSites);
     rec.path = path === null ? '' : cellRecent(line, path, recentPaths);
-    rec.ip4 = ipText === undefined ? NOT_PARSED : ipv4At(line, ip);
+    rec.ip4 = ip4;
     // An IPv4 source parsed in place needs no text unless the record is turned (sourceText()).
     rec.src4 = ipv4At(line, srcCol);
     rec.src = srcCol === null || rec.src4 >= 0 ? undefined : cellText(line, srcCol);

@@ -7,7 +7,11 @@ import type { ReaderReason } from './bad-line.js';
  * the lines.
  */
 export interface FlowRecord {
-  /** Destination address as the log has it (the joiner may swap it with `src`). */
+  /**
+   * Destination address as the log has it (the joiner may swap it with `src`). A reader that
+   * parsed an IPv4 destination in place may leave this undefined and set `ip4` (read it with
+   * destText()).
+   */
   ip: string | undefined;
   host: string | undefined;
   /** A decimal string or number as the log had it; undefined when absent or 0 (no port). */
@@ -41,6 +45,17 @@ export function emptyRecord(): FlowRecord {
 }
 
 export const NOT_PARSED = -2;
+
+/** Whether the record names its destination address. */
+export function hasDest(rec: FlowRecord): boolean {
+  return rec.ip !== undefined || rec.ip4 >= 0;
+}
+
+/** The destination's text (formatted from `ip4` when the reader left it out). */
+export function destText(rec: FlowRecord): string | undefined {
+  if (rec.ip === undefined && rec.ip4 >= 0) rec.ip = formatIPv4(rec.ip4);
+  return rec.ip;
+}
 
 /** Whether the record names its source. */
 export function hasSource(rec: FlowRecord): boolean {

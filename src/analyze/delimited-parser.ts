@@ -169,13 +169,32 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     return v >= 0 ? v : NOT_PARSED;
   };
 
+  /** A cell cellText would return as it stands: not quoted, not empty, no blanks around it, not unset. */
+  const plainCell = (line: string, c: number): boolean => {
+    if (cells !== null) return false;
+    const s = starts[c]!;
+    const e = ends[c]!;
+    if (e === s || line.charCodeAt(s) <= 32 || line.charCodeAt(e - 1) <= 32) return false;
+    if (hasUnset && e - s <= 7) for (const u of unset) if (u.length === e - s && line.startsWith(u, s)) return false;
+    return true;
+  };
+
+  // The line whose source is pending; a record is used up before the next line is parsed.
+  let current = '';
+  const readSource = (rec: FlowRecord): void => {
+    const c = srcCol!;
+    const v = parseIPv4Range(current, starts[c]!, ends[c]!);
+    rec.src4 = v >= 0 ? v : NOT_PARSED;
+    rec.src = v >= 0 ? undefined : current.slice(starts[c]!, ends[c]!);
+  };
+
   const fill = (line: string, rec: FlowRecord): ReaderReason | typeof SKIP | null => {
     if (skipStatus !== undefined && status !== null) {
       const kept = keepStatus !== null && cells === null && ends[status]! - starts[status]! === keepStatus.length && line.startsWith(keepStatus, starts[status]!);
       if (!kept && skipStatus(cellText(line, status) ?? '')) return SKIP;
     }
     // A joined format's IPv4 destination stays a number (destText() makes its text if needed).
-    const ip4 = ipv4At(line, ip);
+    const ip4 = lazyDest ? ipv4At(line, ip) : NOT_PARSED;
     const ipText = ip === null || (lazyDest && ip4 >= 0) ? undefined : cellText(line, ip);
     const hostText = host === null ? undefined : cellText(line, host);
     if (ipText === undefined && hostText === undefined && ip4 < 0) return NO_TARGET;
@@ -207,8 +226,17 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     rec.path = path === null ? '' : cellRecent(line, path, recentPaths);
     rec.ip4 = ip4;
     // An IPv4 source parsed in place needs no text unless the record is turned (sourceText()).
-    rec.src4 = ipv4At(line, srcCol);
-    rec.src = srcCol === null || rec.src4 >= 0 ? undefined : cellText(line, srcCol);
+    rec.srcPending = undefined;
+    if (srcCol !== null && !lazyDest && plainCell(line, srcCol)) {
+      // Read only if the record is turned: most are not (an external destination stays one).
+      current = line;
+      rec.srcPending = readSource;
+      rec.src4 = NOT_PARSED;
+      rec.src = undefined;
+    } else {
+      rec.src4 = ipv4At(line, srcCol);
+      rec.src = srcCol === null || rec.src4 >= 0 ? undefined : cellText(line, srcCol);
+    }
     rec.sport = sport === null ? 0 : Math.max(0, numberAt(line, sport));
     rec.time = time === null ? NaN : timeAt(line, time);
     rec.end = end === null ? NaN : timeAt(line, end);

@@ -28,6 +28,11 @@ export interface FlowRecord {
    * (read it with sourceText()).
    */
   src: string | undefined;
+  /**
+   * Set when the record has a source the reader has not read yet (most records never need it:
+   * resolveSource() reads it into `src`/`src4`). Valid until the reader's next record.
+   */
+  srcPending: ((rec: FlowRecord) => void) | undefined;
   /** `ip` and `src` as IPv4 uint32 when the reader parsed them in place; NOT_PARSED when it did not, -1 when not IPv4. */
   ip4: number;
   src4: number;
@@ -41,7 +46,7 @@ export interface FlowRecord {
 }
 
 export function emptyRecord(): FlowRecord {
-  return { ip: undefined, host: undefined, port: undefined, protocol: undefined, bytes: 0, site: '', path: '', src: undefined, ip4: NOT_PARSED, src4: NOT_PARSED, sport: 0, time: NaN, end: NaN, uid: undefined };
+  return { ip: undefined, host: undefined, port: undefined, protocol: undefined, bytes: 0, site: '', path: '', src: undefined, srcPending: undefined, ip4: NOT_PARSED, src4: NOT_PARSED, sport: 0, time: NaN, end: NaN, uid: undefined };
 }
 
 export const NOT_PARSED = -2;
@@ -59,11 +64,21 @@ export function destText(rec: FlowRecord): string | undefined {
 
 /** Whether the record names its source. */
 export function hasSource(rec: FlowRecord): boolean {
-  return rec.src !== undefined || rec.src4 >= 0;
+  return rec.src !== undefined || rec.src4 >= 0 || rec.srcPending !== undefined;
+}
+
+/** Reads a source the reader left pending. */
+export function resolveSource(rec: FlowRecord): void {
+  const f = rec.srcPending;
+  if (f !== undefined) {
+    rec.srcPending = undefined;
+    f(rec);
+  }
 }
 
 /** The source's text (formatted from `src4` when the reader left it out: the same text, IPv4 being parsed strictly). */
 export function sourceText(rec: FlowRecord): string | undefined {
+  resolveSource(rec);
   if (rec.src === undefined && rec.src4 >= 0) rec.src = formatIPv4(rec.src4);
   return rec.src;
 }

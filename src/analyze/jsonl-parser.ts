@@ -111,6 +111,7 @@ export function jsonlParser(map: ColumnMap, guess = true): RecordParser {
       rec.path = textOf(values.path) ?? '';
       rec.src = textOf(values.src);
       rec.ip4 = NOT_PARSED;
+      rec.srcPending = undefined;
       rec.src4 = NOT_PARSED;
       const sp = values.sport;
       rec.sport = typeof sp === 'number' ? sp : Number(textOf(sp) ?? 0) || 0;

@@ -71,6 +71,7 @@ export function readTupleAt(json: string, from: number, to: number, rec: FlowRec
   rec.src4 = parseIPv4Range(json, s(1), e(1));
   if (rec.src4 < 0) rec.src4 = NOT_PARSED;
   rec.src = rec.src4 >= 0 || e(1) === s(1) ? undefined : json.slice(s(1), e(1));
+  rec.srcPending = undefined;
   rec.ip = e(2) === s(2) ? undefined : json.slice(s(2), e(2));
   rec.ip4 = rec.ip === undefined ? NOT_PARSED : parseIPv4Range(json, s(2), e(2));
   if (rec.ip4 < 0) rec.ip4 = NOT_PARSED;
@@ -200,6 +201,7 @@ function readTupleFast(s: string, from: number, to: number, rec: FlowRecord, vne
   rec.time = vnet ? ts / 1000 : ts;
   rec.end = rec.time;
   rec.src4 = src;
+  rec.srcPending = undefined;
   rec.src = undefined;
   rec.ip4 = dst;
   rec.ip = undefined;

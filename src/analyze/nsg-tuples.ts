@@ -42,6 +42,7 @@ function fill(rec: FlowRecord, cells: string[], proto: string, vnet: boolean): T
   rec.src = cells[1] || undefined;
   rec.ip = cells[2] || undefined;
   rec.src4 = NOT_PARSED;
+  rec.srcPending = undefined;
   rec.ip4 = NOT_PARSED;
   rec.sport = Number(cells[3]) || 0;
   const p = protocolOf(proto);

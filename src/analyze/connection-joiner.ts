@@ -69,7 +69,9 @@ export class ConnectionStage {
     let internal = false;
     if (hasDest(rec)) {
       // The engine checks the address itself; INVALID matters only to a joined record (its key).
-      let dk = this.destKind(rec);
+      // Counted at once, a text address is told external by its first octet where it can be
+      // (no parse: the engine parses it anyway); INVALID then reads as external, as the engine decides.
+      let dk = join === JOIN_NONE && rec.ip4 === NOT_PARSED ? (this.nets.isInternal(rec.ip!) ? INTERNAL : EXTERNAL) : this.destKind(rec);
       if (dk === INVALID) {
         if (join !== JOIN_NONE) return BAD_IP;
         dk = EXTERNAL;

@@ -1,7 +1,6 @@
 import { BAD_BYTES, BAD_CSV, NO_TARGET, SHORT_LINE, type ReaderReason } from './bad-line.js';
 import { resolveFields, type ColumnMap, type FieldSources } from './column-map.js';
-import { splitCsvLine } from './csv-line.js';
-import { detach } from './top-k.js';
+import { holdsAt, splitCsvLine } from './csv-line.js';
 import { NOT_PARSED, SKIP, type FlowRecord, type LogFields, type RecordParser } from './flow-record.js';
 import { parseIPv4Range } from '../core/addresses.js';
 import { parseLogTime, parseLogTimeAt } from './log-time.js';
@@ -95,10 +94,6 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
   const skipStatus = opts.skipStatus;
   const keepStatus = opts.keepStatus ?? null;
   const lazyDest = opts.lazyDest === true;
-  // The last few values of the site and path columns: a log names a handful of sites and paths
-  // line after line, and a value found here costs no new string (and hashes as one already seen).
-  const recentSites: string[] = [];
-  const recentPaths: string[] = [];
   // Cell boundaries of the current line: only the cells a field needs are ever sliced out.
   const starts = new Int32Array(needed);
   const ends = new Int32Array(needed);
@@ -135,24 +130,6 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     return parseBytes(t);
   };
 
-  /** cellText for a column of few values: a recent value equal to the cell is reused. */
-  const cellRecent = (line: string, c: number, seen: string[]): string => {
-    if (cells !== null) return cellText(line, c) ?? '';
-    const s = starts[c]!;
-    const len = ends[c]! - s;
-    for (let i = 0; i < seen.length; i++) {
-      const v = seen[i]!;
-      if (v.length === len && line.startsWith(v, s)) return v;
-    }
-    const v = cellText(line, c) ?? '';
-    // Only values as they stand in the line (no blanks to trim, not unset) can be matched again.
-    if (v.length === len && len > 0) {
-      if (seen.length >= 8) seen.pop();
-      seen.unshift(detach(v));
-    }
-    return v;
-  };
-
   /** Time of cell c: in place when the spelling allows, else through the general reader. */
   const timeAt = (line: string, c: number): number => {
     if (cells === null) {
@@ -175,7 +152,7 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     const s = starts[c]!;
     const e = ends[c]!;
     if (e === s || line.charCodeAt(s) <= 32 || line.charCodeAt(e - 1) <= 32) return false;
-    if (hasUnset && e - s <= 7) for (const u of unset) if (u.length === e - s && line.startsWith(u, s)) return false;
+    if (hasUnset && e - s <= 7) for (const u of unset) if (u.length === e - s && holdsAt(line, s, u)) return false;
     return true;
   };
 
@@ -190,7 +167,7 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
 
   const fill = (line: string, rec: FlowRecord): ReaderReason | typeof SKIP | null => {
     if (skipStatus !== undefined && status !== null) {
-      const kept = keepStatus !== null && cells === null && ends[status]! - starts[status]! === keepStatus.length && line.startsWith(keepStatus, starts[status]!);
+      const kept = keepStatus !== null && cells === null && ends[status]! - starts[status]! === keepStatus.length && holdsAt(line, starts[status]!, keepStatus);
       if (!kept && skipStatus(cellText(line, status) ?? '')) return SKIP;
     }
     // A joined format's IPv4 destination stays a number (destText() makes its text if needed).
@@ -222,8 +199,8 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
       if (b > 0) bytes += b;
     }
     rec.bytes = bytes;
-    rec.site = site === null ? '' : cellRecent(line, site, recentSites);
-    rec.path = path === null ? '' : cellRecent(line, path, recentPaths);
+    rec.site = site === null ? '' : (cellText(line, site) ?? '');
+    rec.path = path === null ? '' : (cellText(line, path) ?? '');
     rec.ip4 = ip4;
     // An IPv4 source parsed in place needs no text unless the record is turned (sourceText()).
     rec.srcPending = undefined;

@@ -51,10 +51,15 @@ export class InternalNets {
 
   /** True when `ip`, an address the engine accepted, is internal. */
   isInternal(ip: string): boolean {
-    const c = ip.charCodeAt(0);
-    const d = ip.indexOf('.');
-    // IPv4 whose first octet no prefix covers: external without parsing.
-    if (c >= 48 && c <= 57 && d > 0 && d < 4 && this.firstOctet[Number(ip.slice(0, d))] === 0) return false;
+    // IPv4 whose first octet no prefix covers: external without parsing (nor slicing the octet out).
+    let o = 0;
+    let i = 0;
+    for (; i < 4; i++) {
+      const c = ip.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      o = o * 10 + c;
+    }
+    if (i > 0 && i < 4 && ip.charCodeAt(i) === 46 && o < 256 && this.firstOctet[o] === 0) return false;
     return this.kind(ip) === INTERNAL;
   }
 

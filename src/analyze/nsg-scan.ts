@@ -1,3 +1,5 @@
+import { holdsAt } from './csv-line.js';
+
 /**
  * The fast way through an Azure flow-log record (nsg-tuples.ts has the general one): nearly all
  * of a record is its `flowTuples` strings, and the rest is a few objects that the general reader
@@ -134,13 +136,13 @@ function value(ctx: number, depth: number): boolean {
 }
 
 function literal(word: string): boolean {
-  if (!text.startsWith(word, pos)) return false;
+  if (!holdsAt(text, pos, word)) return false;
   pos += word.length;
   return true;
 }
 
 function keyIs(from: number, to: number, word: string): boolean {
-  return to - from === word.length && text.startsWith(word, from);
+  return to - from === word.length && holdsAt(text, from, word);
 }
 
 function object(ctx: number, depth: number): boolean {

@@ -108,6 +108,11 @@ export const FIXTURE_VIEW: SnapshotView = deepFreeze({
 
 const EMPTY_VIEW: SnapshotView = deepFreeze({ version: '0000000000', instance: 'Worldwide', fetchedAt: null, sets: [] });
 
+function sameFile(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 function messageOf(err: unknown): string {
   if (isPluginError(err)) return `${err.code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
@@ -154,12 +159,12 @@ export async function runPluginConformance(plugin: unknown, options: Conformance
   if (prepared.length === 0) return report();
 
   const views = [FIXTURE_VIEW, ...(options.views ?? [])];
-  await check('renders each snapshot with each example to a string, the same every time', async () => {
+  await check('renders each snapshot with each example to a string or bytes, the same every time', async () => {
     for (const [v, view] of views.entries()) {
       for (const [k, opts] of prepared.entries()) {
         const first = await registry.render(p.name, view, opts);
         const again = await registry.render(p.name, view, structuredClone(opts));
-        if (first !== again) return `snapshot ${v}, example ${k}: two renders differ`;
+        if (!sameFile(first, again)) return `snapshot ${v}, example ${k}: two renders differ`;
       }
     }
     return undefined;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import semver from 'semver';
 import { API_VERSION } from './api-version.js';
-import type { ExporterPlugin, SnapshotView } from './plugin.js';
+import type { ExporterPlugin, RenderedFile, SnapshotView } from './plugin.js';
 import { isPluginError, PluginError } from './plugin-errors.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -135,6 +135,10 @@ export class PluginRegistry {
     for (const [key, value] of Object.entries(raw)) {
       if (value === undefined) continue;
       const k = camelOption(key);
+      // Assigning "__proto__" would set the prototype, dropping the option without a word.
+      if (k === '__proto__') {
+        throw new PluginError('M365FC_ERR_EXPORT_BAD_OPTION', `Exporter "${name}": unknown option "${k}"`, { plugin: name, option: k });
+      }
       if (Object.hasOwn(data, k)) {
         throw new PluginError('M365FC_ERR_EXPORT_BAD_OPTION', `Exporter "${name}": option "${k}" is given twice`, { plugin: name, option: k });
       }
@@ -149,7 +153,7 @@ export class PluginRegistry {
   }
 
   /** Renders with options already returned by `options()`. A plugin that throws becomes `M365FC_ERR_EXPORT_RENDER`. */
-  async render(name: string, view: SnapshotView, options: Record<string, unknown>): Promise<string> {
+  async render(name: string, view: SnapshotView, options: Record<string, unknown>): Promise<RenderedFile> {
     const { plugin } = this.entry(name);
     let out: unknown;
     try {
@@ -158,10 +162,21 @@ export class PluginRegistry {
       if (isPluginError(err)) throw err;
       throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, { plugin: name }, { cause: err });
     }
-    if (typeof out !== 'string') {
-      throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" returned ${typeof out}, not a string`, { plugin: name });
+    if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
+      throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" returned ${typeof out}, not a string or bytes`, { plugin: name });
     }
     return out;
+  }
+
+  /** The plugin's warnings for these options (none when it has no `warnings`); a throw is M365FC_ERR_EXPORT_RENDER. */
+  warnings(name: string, view: SnapshotView, options: Record<string, unknown>): string[] {
+    const { plugin } = this.entry(name);
+    if (plugin.warnings === undefined) return [];
+    try {
+      return [...plugin.warnings(view, options)].map(String);
+    } catch (err) {
+      throw new PluginError('M365FC_ERR_EXPORT_RENDER', `Exporter "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, { plugin: name }, { cause: err });
+    }
   }
 
   /**

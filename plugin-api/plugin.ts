@@ -3,7 +3,8 @@
  * was written for, its content type and its options (JSON Schema), and renders a file from a
  * plain data view of one endpoint-set snapshot. The host checks the range when the plugin is
  * registered and refuses a mismatch with a coded error, as fastify does with its plugins.
- * The built-in exporters (pac, split-tunnel, list, csv, squid) go through this same interface.
+ * The built-in exporters (pac, split-tunnel, list, csv, squid, nftables, ipset, dnsmasq, mmdb)
+ * go through this same interface.
  *
  * This file imports nothing from the classifier's src/: it is what vendors import. The host that
  * registers plugins is plugin-registry.ts, its errors plugin-errors.ts; all re-exported here.
@@ -69,8 +70,16 @@ export interface ExporterPlugin<O extends object = object> {
   /** Option sets (as a user would type them) the conformance kit renders; `[{}]` when absent. */
   readonly examples?: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** Renders the file. `options` are validated, coerced and completed with the schema's defaults. */
-  render(view: SnapshotView, options: O): string | Promise<string>;
+  render(view: SnapshotView, options: O): RenderedFile | Promise<RenderedFile>;
+  /**
+   * What a user should know about this file and these options (e.g. routes left out and why);
+   * the CLI prints them to stderr. The file itself should say the same in its comments.
+   */
+  warnings?(view: SnapshotView, options: O): readonly string[];
 }
+
+/** What `render` gives: the file's text, or its bytes for a binary format (API 1.1). */
+export type RenderedFile = string | Uint8Array;
 
 /** Gives a plugin literal its types; does nothing at run time. */
 export function defineExporter<O extends object>(plugin: ExporterPlugin<O>): ExporterPlugin<O> {

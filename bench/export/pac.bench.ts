@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     const count = (): void => {
       calls++;
     };
-    const generatedText = await prepareExport(registry, 'pac', snapshot, { type: 2, proxy: PROXY }).render();
+    const generatedText = await prepareExport(registry, 'pac', snapshot, { type: 2, proxy: PROXY }).renderText();
     const naiveText = renderNaivePac(rules, PROXY);
     const constantText = 'function FindProxyForURL(url, host) { return "DIRECT"; }';
     const counted = { generated: await loadPac(generatedText, count), naive: await loadPac(naiveText, count) };

@@ -18,8 +18,6 @@
  * Run: npm run bench:service (builds first), or node dist/bench/serve/load.bench.js
  * (--stages: only the in-process stages)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +26,7 @@ import { request } from 'undici';
 import { WebSocket } from 'ws';
 import { createClassifier, loadBootstrapSnapshot, type Classifier } from '../../src/index.js';
 import { httpLoad, wsLoad, type HttpRequest, type LoadResult } from './load-client.js';
+import { start, stop, type Server } from './server-process.js';
 import { measureStages, type StageCost } from './stages.js';
 import { batchOf, makeWorkload, type Workload } from './workload.js';
 
@@ -38,51 +37,6 @@ const BARE = join(here, 'bare-server.js');
  * the machine moves single rounds a lot). */
 const ROUNDS = 5;
 const BATCHES = 16;
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function start(script: string, args: string[], readyPath: string): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [script, ...args.map((a) => (a === 'PORT' ? String(port) : a))], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
-    try {
-      const r = await request(`${url}${readyPath}`);
-      await r.body.arrayBuffer();
-      if (r.statusCode === 200) return { child, url };
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stop(s: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null) return resolve();
-    s.child.once('exit', () => resolve());
-    s.child.kill('SIGTERM');
-  });
-}
 
 /** Aborts the run unless the server answers a sample exactly as the engine here does. */
 async function verify(url: string, engine: Classifier, w: Workload): Promise<void> {
@@ -218,7 +172,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--stages')) return;
 
   const bare = await start(BARE, ['PORT'], '/bare');
-  const ours = await start(CLI, ['serve', '--port', 'PORT', '--log-level', 'warn'], '/readyz');
+  const ours = await start(CLI, ['serve', '--offline', '--port', 'PORT', '--log-level', 'warn'], '/readyz');
   try {
     await verify(ours.url, engine, w);
     console.log('\nanswers over GET, POST and WebSocket equal the engine\'s: ok');
@@ -229,7 +183,7 @@ async function main(): Promise<void> {
     await stop(bare);
   }
 
-  const two = await start(CLI, ['serve', '--port', 'PORT', '--log-level', 'warn', '--workers', '2'], '/readyz');
+  const two = await start(CLI, ['serve', '--offline', '--port', 'PORT', '--log-level', 'warn', '--workers', '2'], '/readyz');
   try {
     await verify(two.url, engine, w);
     process.stdout.write('\nrunning --workers 2');

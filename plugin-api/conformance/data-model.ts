@@ -23,11 +23,13 @@ export interface DataModel {
 const SHAREPOINT_TENANT = /^\*(?=(?:-[a-z0-9]+)?\.sharepoint\.com$)/;
 const AUTODISCOVER_TENANT = /^autodiscover\.\*\.onmicrosoft\.com$/;
 
-export function applyTenant(pattern: string, tenant: string | null | undefined): string {
-  if (tenant === null || tenant === undefined || tenant === '') return pattern;
-  if (SHAREPOINT_TENANT.test(pattern)) return tenant + pattern.slice(1);
-  if (AUTODISCOVER_TENANT.test(pattern)) return `autodiscover.${tenant}.onmicrosoft.com`;
-  return pattern;
+/** `*.sharepoint.com` stands for `<tenant>.sharepoint.com` and `<tenant>-my.sharepoint.com` (OneDrive). */
+export function applyTenant(pattern: string, tenant: string | null | undefined): string[] {
+  if (tenant === null || tenant === undefined || tenant === '') return [pattern];
+  if (pattern === '*.sharepoint.com') return [`${tenant}.sharepoint.com`, `${tenant}-my.sharepoint.com`];
+  if (SHAREPOINT_TENANT.test(pattern)) return [tenant + pattern.slice(1)];
+  if (AUTODISCOVER_TENANT.test(pattern)) return [`autodiscover.${tenant}.onmicrosoft.com`];
+  return [pattern];
 }
 
 function portRanges(v: DataSet['tcpPorts'], setId: number, unreadable: string[]): PortRangeLike[] {
@@ -60,7 +62,7 @@ export function buildModel(data: CertificationData): DataModel {
     return {
       id: s.id,
       category: s.category,
-      patterns: (s.urls ?? []).map((u) => applyTenant(u.toLowerCase(), tenant)),
+      patterns: (s.urls ?? []).flatMap((u) => applyTenant(u.toLowerCase(), tenant)),
       v4,
       v6,
       tcp: portRanges(s.tcpPorts, s.id, unreadable),

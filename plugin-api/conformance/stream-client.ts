@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 
 export type StreamEvent =
-  | { readonly kind: 'message'; readonly text: string; readonly body: unknown }
+  | { readonly kind: 'message'; readonly text: string; readonly body: unknown; readonly bytes?: Uint8Array }
   | { readonly kind: 'close'; readonly code: number; readonly reason: string }
   | { readonly kind: 'timeout' };
 
@@ -23,8 +23,10 @@ export class StreamClient {
       } catch {
         body = undefined;
       }
-      record?.(text, body);
-      this.push({ kind: 'message', text, body });
+      // Binary frames are the binary protocol's (asyncapi.yaml), not JSON messages to validate.
+      if (!isBinary) record?.(text, body);
+      if (isBinary) this.push({ kind: 'message', text, body, bytes: Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]) });
+      else this.push({ kind: 'message', text, body });
     });
     ws.on('close', (code, reason) => {
       this.closed = { kind: 'close', code, reason: reason.toString('utf8') };

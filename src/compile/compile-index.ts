@@ -5,7 +5,7 @@ import { buildHostMatcher, hostMatcherBytes, type HostMatcher } from './host-mat
 import { buildPortTable, type PortTable } from './port-table.js';
 import { CATEGORY_RANK, compareRank, hostSpecificity, type RankKey } from './precedence.js';
 import { buildPrefixTrie, trieBytes, type PrefixTrie, type TriePrefix } from './prefix-trie.js';
-import { applyTenant } from './tenant.js';
+import { tenantPatterns } from './tenant.js';
 
 export interface CompileOptions {
   readonly precedence: Precedence;
@@ -100,7 +100,7 @@ export function compileIndex(snapshot: Snapshot, options: CompileOptions): Compi
   const ipPairs: IpPair[] = [];
   sets.forEach((s, set) => {
     const category = CATEGORY_RANK[s.category];
-    const patterns = new Set(s.urls.map((u) => applyTenant(u, tenant)));
+    const patterns = new Set(s.urls.flatMap((u) => tenantPatterns(u, tenant)));
     for (const pattern of patterns) {
       hostPairs.push({ set, pattern, specificity: hostSpecificity(pattern), category, setId: s.id, text: pattern });
     }

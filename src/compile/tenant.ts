@@ -4,8 +4,11 @@ import { M365Error } from '../core/errors.js';
  * Tenant positions, as the web service's `TenantName` parameter fills them: the `*` that stands for
  * the tenant in SharePoint's first label (`*.sharepoint.com`, `*-my.sharepoint.com`,
  * `*-files.sharepoint.com`, `*-myfiles.sharepoint.com`) and in `autodiscover.*.onmicrosoft.com`.
+ * `*.sharepoint.com` stands for two hosts: Microsoft's tables for set 31 list both
+ * `<tenant>.sharepoint.com` and `<tenant>-my.sharepoint.com` (OneDrive), so filling it keeps both.
  */
-const TENANT_POSITIONS: ReadonlyArray<RegExp> = [/^\*(?=(?:-[a-z0-9]+)?\.sharepoint\.com$)/, /^autodiscover\.\*\.onmicrosoft\.com$/];
+const SHAREPOINT_TENANT = /^\*(?=(?:-[a-z0-9]+)?\.sharepoint\.com$)/;
+const AUTODISCOVER_TENANT = /^autodiscover\.\*\.onmicrosoft\.com$/;
 
 const TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -17,10 +20,11 @@ export function checkTenantName(name: string): string {
   return t;
 }
 
-/** The pattern with its tenant position filled, or the pattern unchanged. */
-export function applyTenant(pattern: string, tenant: string | undefined): string {
-  if (tenant === undefined) return pattern;
-  if (TENANT_POSITIONS[0]!.test(pattern)) return tenant + pattern.slice(1);
-  if (TENANT_POSITIONS[1]!.test(pattern)) return `autodiscover.${tenant}.onmicrosoft.com`;
-  return pattern;
+/** The patterns a pattern stands for with its tenant position filled: itself when it has none. */
+export function tenantPatterns(pattern: string, tenant: string | undefined): string[] {
+  if (tenant === undefined) return [pattern];
+  if (pattern === '*.sharepoint.com') return [`${tenant}.sharepoint.com`, `${tenant}-my.sharepoint.com`];
+  if (SHAREPOINT_TENANT.test(pattern)) return [tenant + pattern.slice(1)];
+  if (AUTODISCOVER_TENANT.test(pattern)) return [`autodiscover.${tenant}.onmicrosoft.com`];
+  return [pattern];
 }

@@ -22,27 +22,30 @@ export const ERRORS = {
   M365FC_ERR_INGEST_BAD_URL: { status: 422, message: 'A url pattern is not a host name or glob' },
   M365FC_ERR_INGEST_BAD_SNAPSHOT: { status: 422, message: 'The file is not a valid m365fc snapshot' },
   M365FC_ERR_INGEST_BAD_VERSION: { status: 422, message: 'A version is not of the form YYYYMMDDNN' },
+  M365FC_ERR_INGEST_NO_SETS: { status: 422, message: 'The data holds no endpoint sets' },
+  M365FC_ERR_INGEST_CATCH_ALL: { status: 422, message: 'An endpoint set matches every address or every host (a /0 prefix or a url of only *)' },
+  M365FC_ERR_INGEST_UNREADABLE: { status: 422, message: 'The data file could not be read (missing, a directory, or not permitted)' },
 
   // configuration
   M365FC_ERR_CONFIG_BAD_OPTION: { status: 400, message: 'An option has an invalid value' },
 
   // a flow given to the lookup path
-  M365FC_ERR_FLOW_NOT_OBJECT: { status: 400, message: 'A flow must be a JSON object' },
-  M365FC_ERR_FLOW_NO_TARGET: { status: 400, message: 'A flow needs an ip or a host' },
-  M365FC_ERR_FLOW_BAD_IP: { status: 400, message: 'The ip is not an IPv4 or IPv6 address' },
-  M365FC_ERR_FLOW_BAD_HOST: { status: 400, message: 'The host is not a valid DNS name' },
-  M365FC_ERR_FLOW_HOST_HAS_PORT: { status: 400, message: 'The host carries a :port suffix; send the port in port' },
-  M365FC_ERR_FLOW_HOST_IS_IP: { status: 400, message: 'The host is an IP literal; send it in ip' },
-  M365FC_ERR_FLOW_HOST_TOO_LONG: { status: 400, message: 'The host is longer than 253 characters' },
-  M365FC_ERR_FLOW_BAD_PORT: { status: 400, message: 'The port is not an integer in 1-65535' },
-  M365FC_ERR_FLOW_BAD_PROTOCOL: { status: 400, message: 'The protocol is not tcp or udp' },
+  M365FC_ERR_FLOW_NOT_OBJECT: { status: 400, message: 'A flow must be a JSON object', number: 1 },
+  M365FC_ERR_FLOW_NO_TARGET: { status: 400, message: 'A flow needs an ip or a host', number: 2 },
+  M365FC_ERR_FLOW_BAD_IP: { status: 400, message: 'The ip is not an IPv4 or IPv6 address', number: 3 },
+  M365FC_ERR_FLOW_BAD_HOST: { status: 400, message: 'The host is not a valid DNS name', number: 4 },
+  M365FC_ERR_FLOW_HOST_HAS_PORT: { status: 400, message: 'The host carries a :port suffix; send the port in port', number: 5 },
+  M365FC_ERR_FLOW_HOST_IS_IP: { status: 400, message: 'The host is an IP literal; send it in ip', number: 6 },
+  M365FC_ERR_FLOW_HOST_TOO_LONG: { status: 400, message: 'The host is longer than 253 characters', number: 7 },
+  M365FC_ERR_FLOW_BAD_PORT: { status: 400, message: 'The port is not an integer in 1-65535', number: 8 },
+  M365FC_ERR_FLOW_BAD_PROTOCOL: { status: 400, message: 'The protocol is not tcp or udp', number: 9 },
 
   // serve: the HTTP and WebSocket service (src/serve)
   M365FC_ERR_SERVE_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
   M365FC_ERR_SERVE_BAD_REQUEST: { status: 400, message: 'The request does not have the documented shape' },
   M365FC_ERR_SERVE_BAD_QUERY: { status: 400, message: 'A query parameter is unknown, repeated or malformed' },
   M365FC_ERR_SERVE_BAD_MESSAGE: { status: 400, message: 'The WebSocket message is not a valid JSON text message' },
-  M365FC_ERR_SERVE_UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required' },
+  M365FC_ERR_SERVE_UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required', number: 108 },
   M365FC_ERR_SERVE_FORBIDDEN: { status: 403, message: 'The token does not grant this operation' },
   M365FC_ERR_SERVE_NOT_FOUND: { status: 404, message: 'No such route' },
   M365FC_ERR_SERVE_REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time' },
@@ -56,8 +59,14 @@ export const ERRORS = {
   M365FC_ERR_SERVE_INTERNAL: { status: 500, message: 'Internal server error' },
   M365FC_ERR_SERVE_NO_UPDATER: { status: 501, message: 'No updater runs in this server' },
   M365FC_ERR_SERVE_OVERLOADED: { status: 503, message: 'The server is overloaded; retry after Retry-After seconds' },
-  M365FC_ERR_SERVE_NOT_READY: { status: 503, message: 'No index is loaded yet' },
+  M365FC_ERR_SERVE_NOT_READY: { status: 503, message: 'No index is loaded yet', number: 109 },
   M365FC_ERR_SERVE_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down' },
+  M365FC_ERR_SERVE_JSON_TOO_DEEP: { status: 400, message: 'The JSON nests deeper than the contract allows' },
+  M365FC_ERR_SERVE_EXPECTATION_FAILED: { status: 417, message: 'The Expect header asks for something other than 100-continue' },
+  M365FC_ERR_SERVE_UPGRADE_REQUIRED: { status: 426, message: 'This route is a WebSocket: send a GET with Upgrade: websocket' },
+  M365FC_ERR_SERVE_TOO_MANY_STREAMS: { status: 503, message: 'The server holds its maximum number of WebSocket connections; retry after Retry-After seconds' },
+  M365FC_ERR_SERVE_STREAM_IDLE: { status: 408, message: 'The WebSocket showed no sign of life within the idle timeout' },
+  M365FC_ERR_SERVE_DATA_TOO_OLD: { status: 503, message: 'The data is older than --max-data-age' },
 
   // upstream: Microsoft's endpoint web service (src/ingest/web-service-client.ts)
   M365FC_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream web service did not answer in time' },
@@ -95,11 +104,30 @@ export const ERRORS = {
   M365FC_ERR_EXPORT_BAD_OPTION: { status: 400, message: 'An exporter option is unknown, missing or invalid' },
   M365FC_ERR_EXPORT_RENDER: { status: 500, message: 'The exporter failed to render the file' },
 
-} as const satisfies Record<string, { status: number; message: string }>;
+  // binary: frames of the binary wire protocol (src/serve/binary, docs/binary-protocol.md)
+  M365FC_ERR_BINARY_BAD_MAGIC: { status: 400, message: 'The binary frame does not start with the magic bytes "MF"', number: 101 },
+  M365FC_ERR_BINARY_BAD_VERSION: { status: 400, message: 'The binary frame has an unknown protocol version', number: 102 },
+  M365FC_ERR_BINARY_BAD_KIND: { status: 400, message: 'The binary frame has a kind a client may not send', number: 103 },
+  M365FC_ERR_BINARY_TRUNCATED: { status: 400, message: 'The binary frame ends inside its header or a record, or has bytes after its last record', number: 104 },
+  M365FC_ERR_BINARY_TOO_MANY_RECORDS: { status: 413, message: 'The binary frame holds more than 10000 records', number: 105 },
+  M365FC_ERR_BINARY_HOST_TOO_LONG: { status: 400, message: 'A record of the binary frame has a host length over 253', number: 106 },
+  M365FC_ERR_BINARY_FRAME_TOO_LARGE: { status: 413, message: 'The binary frame is larger than the message limit', number: 107 },
+} as const satisfies Record<string, { status: number; message: string; number?: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/**
+ * The stable numbers of the codes the binary wire protocol carries (flow errors in answer
+ * records, frame-level errors in error frames), by code; asyncapi.yaml lists the same pairs.
+ */
+export const ERROR_NUMBERS: ReadonlyMap<ErrorCode, number> = new Map(
+  ERROR_CODES.flatMap((code) => {
+    const n = (ERRORS[code] as { number?: number }).number;
+    return n === undefined ? [] : [[code, n] as const];
+  }),
+);
 
 /** An error with a stable code. `details` says where (set id, field, value). */
 export class M365Error extends Error {

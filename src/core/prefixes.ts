@@ -1,5 +1,5 @@
 import { IPv4CidrRange, IPv6CidrRange } from 'ip-num';
-import { bigintToWords, formatIPv4, formatIPv6 } from './addresses.js';
+import { bigintToWords, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addresses.js';
 
 /**
  * Exact prefix arithmetic, on one convention: inclusive [lo, hi] intervals of unsigned addresses
@@ -145,4 +145,44 @@ export function winningIntervals(prefixes: readonly RankedPrefix[]): Interval[] 
     if (winner?.selected === true) picked.push({ lo, hi: cuts[k + 1]! - 1n });
   }
   return mergeIntervals(picked);
+}
+
+/** An address's family and value, or null. Brackets and zone ids are not addresses here. */
+export function parseAddressValue(text: string): { family: Family; value: bigint } | null {
+  const v4 = parseIPv4(text);
+  if (v4 >= 0) return { family: 4, value: BigInt(v4) };
+  const w = new Uint32Array(4);
+  if (!parseIPv6(text, w)) return null;
+  let value = 0n;
+  for (const word of w) value = (value << 32n) | BigInt(word);
+  return { family: 6, value };
+}
+
+/** `ADDR/LEN` or a bare address (a host prefix); host bits are cleared. Null when not a prefix. */
+export function parseLooseCidr(text: string): PrefixInterval | null {
+  const slash = text.indexOf('/');
+  const addr = parseAddressValue(slash < 0 ? text : text.slice(0, slash));
+  if (addr === null) return null;
+  const bits = familyBits(addr.family);
+  const lenText = slash < 0 ? String(bits) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > bits) return null;
+  const length = Number(lenText);
+  const size = 1n << BigInt(bits - length);
+  const lo = addr.value & ~(size - 1n);
+  return { family: addr.family, lo, hi: lo + size - 1n, length };
+}
+
+/** The intervals of `from` with those of `cut` removed (both merged, same family). */
+export function subtractIntervals(from: readonly Interval[], cut: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (const iv of from) {
+    let lo = iv.lo;
+    for (const c of cut) {
+      if (c.hi < lo || c.lo > iv.hi) continue;
+      if (c.lo > lo) out.push({ lo, hi: c.lo - 1n });
+      lo = c.hi + 1n;
+    }
+    if (lo <= iv.hi) out.push({ lo, hi: iv.hi });
+  }
+  return out;
 }

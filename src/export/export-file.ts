@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PluginRegistry, RawOptions } from '../../plugin-api/plugin.js';
+import type { PluginRegistry, RawOptions, RenderedFile } from '../../plugin-api/plugin.js';
 import type { Snapshot } from '../core/types.js';
 import { snapshotView } from './snapshot-view.js';
 
@@ -14,7 +14,12 @@ export interface PreparedExport {
   readonly fileExtension: string | undefined;
   readonly options: Readonly<Record<string, unknown>>;
   readonly etag: string;
-  render(): Promise<string>;
+  /** Text, or bytes for a binary format (mmdb). */
+  render(): Promise<RenderedFile>;
+  /** The file of a text exporter; rejects when the exporter gave bytes. */
+  renderText(): Promise<string>;
+  /** What the user should know about the file (the CLI prints these to stderr). */
+  warnings(): string[];
 }
 
 /** JSON with object keys sorted, so equal options give equal text. */
@@ -49,5 +54,11 @@ export function prepareExport(registry: PluginRegistry, name: string, snapshot: 
     options,
     etag: exportEtag(name, plugin.version, snapshot, options),
     render: () => registry.render(name, snapshotView(snapshot), options),
+    renderText: async () => {
+      const file = await registry.render(name, snapshotView(snapshot), options);
+      if (typeof file !== 'string') throw new TypeError(`Exporter "${name}" renders bytes, not text`);
+      return file;
+    },
+    warnings: () => registry.warnings(name, snapshotView(snapshot), options),
   };
 }

@@ -7,3 +7,8 @@ export { splitTunnelExporter, renderSplitTunnel, tunnelBypass, type SplitTunnelO
 export { listExporter, renderList, listEntries, type ListOptions } from './list.js';
 export { csvExporter, renderCsv, parseEndpointsCsv, parseCsvRecords, CSV_COLUMNS, type CsvOptions } from './csv.js';
 export { squidExporter, renderSquid, squidAcls, globToEre, type SquidOptions } from './squid.js';
+export { nftablesExporter, renderNftables, nftSetName, type NftablesOptions } from './nftables.js';
+export { ipsetExporter, renderIpset, ipsetName, type IpsetOptions } from './ipset.js';
+export { dnsmasqExporter, renderDnsmasq, dnsmasqPlan, type DnsmasqOptions } from './dnsmasq.js';
+export { mmdbExporter, renderMmdb, MMDB_DATABASE_TYPE, type MmdbOptions } from './mmdb.js';
+export { verdictSets, portSegments, type VerdictSets, type PortSegment } from './verdict-sets.js';

@@ -1,6 +1,6 @@
 import { API_VERSION, defineExporter, portListIncludes, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
 import { globToRegExp, literalCount } from '../core/globs.js';
-import { applyTenant, checkTenantName } from '../compile/tenant.js';
+import { checkTenantName, tenantPatterns } from '../compile/tenant.js';
 
 /**
  * PAC files. Type 1 sends Optimize direct, type 2 Optimize and Allow; everything else goes to the
@@ -39,8 +39,7 @@ export function pacRules(view: SnapshotView, options: Pick<PacOptions, 'type' | 
   for (const set of view.sets) {
     if (!portListIncludes(set.tcpPorts, 443)) continue;
     const rank = RANK[set.category];
-    for (const url of set.urls) {
-      const pattern = applyTenant(url, tenant);
+    for (const pattern of set.urls.flatMap((u) => tenantPatterns(u, tenant))) {
       const known = bestRank.get(pattern);
       if (known === undefined || rank < known) bestRank.set(pattern, rank);
     }

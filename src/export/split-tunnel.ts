@@ -1,11 +1,12 @@
-import { API_VERSION, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
-import { formatIPv4 } from '../core/addresses.js';
-import { complement, formatPrefix, intervalToPrefixes, prefixInterval, toCidrs, winningIntervals, type Family, type Interval, type RankedPrefix } from '../core/prefixes.js';
+import { API_VERSION, PluginError, defineExporter, type CategoryName, type SnapshotView } from '../../plugin-api/plugin.js';
+import { prefixInterval, toCidrs, winningIntervals, type Family, type Interval, type RankedPrefix } from '../core/prefixes.js';
+import { openVpnWarnings, renderOpenVpn, renderWireGuard, wireGuardExcluded } from './tunnel-configs.js';
 
 /**
  * VPN split tunnelling: the Optimize prefixes (by default), merged into the fewest CIDR prefixes,
- * as a plain list, OpenVPN `route`/`route-ipv6` lines that send them outside the tunnel, or a
- * WireGuard `AllowedIPs` line that tunnels everything except them (the exact complement).
+ * as a plain list, OpenVPN `route` lines that send them outside the tunnel, or WireGuard
+ * `AllowedIPs` lines that tunnel everything except them (the exact complement); see
+ * tunnel-configs.ts for why the OpenVPN form has no route-ipv6 line.
  * An address is in the list exactly when the engine's IP verdict for it (longest prefix, then
  * category) is a selected category: a longer prefix of another category is cut out.
  */
@@ -18,6 +19,9 @@ export interface SplitTunnelOptions {
   readonly category: readonly CategoryName[];
   readonly family: readonly FamilyName[];
   readonly gateway: string;
+  readonly gateway6?: string;
+  readonly endpoint?: string;
+  readonly exclude?: readonly string[];
 }
 
 const RANK: Readonly<Record<CategoryName, number>> = { Optimize: 0, Allow: 1, Default: 2 };
@@ -34,31 +38,26 @@ export function tunnelBypass(view: SnapshotView, categories: readonly CategoryNa
   return { 4: winningIntervals(byFamily[4]), 6: winningIntervals(byFamily[6]) };
 }
 
-function maskOf(length: number): string {
-  return formatIPv4(length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
-}
-
 export function renderSplitTunnel(view: SnapshotView, options: SplitTunnelOptions): string {
   const bypass = tunnelBypass(view, options.category);
-  const families: Family[] = (['ipv4', 'ipv6'] as const).filter((f) => options.family.includes(f)).map((f) => (f === 'ipv4' ? 4 : 6));
-  const what = `${options.category.join(', ')} prefixes of endpoint data version ${view.version} (${view.instance})`;
-  if (options.format === 'cidr') {
-    return families.flatMap((f) => toCidrs(bypass[f], f)).map((c) => `${c}\n`).join('');
+  const families = familiesOf(options);
+  const header = `${options.category.join(', ')} prefixes of endpoint data version ${view.version} (${view.instance})`;
+  if (options.format !== 'wireguard' && (options.endpoint !== undefined || options.exclude !== undefined)) {
+    throw new PluginError('M365FC_ERR_EXPORT_BAD_OPTION', 'Exporter "split-tunnel": endpoint and exclude are options of --format wireguard', { plugin: 'split-tunnel', field: 'format' });
   }
-  if (options.format === 'openvpn') {
-    const lines = [`# OpenVPN client config: send the ${what} outside the tunnel.`];
-    for (const f of families) {
-      for (const iv of bypass[f]) {
-        for (const p of intervalToPrefixes(iv, f)) {
-          if (f === 4) lines.push(`route ${formatIPv4(Number(p.network))} ${maskOf(p.length)} ${options.gateway}`);
-          else lines.push(`route-ipv6 ${formatPrefix(6, p.network, p.length)} ${options.gateway}`);
-        }
-      }
-    }
-    return `${lines.join('\n')}\n`;
-  }
-  const allowed = families.flatMap((f) => toCidrs(complement(bypass[f], f), f));
-  return `# WireGuard [Peer]: tunnel everything except the ${what}.\nAllowedIPs = ${allowed.join(', ')}\n`;
+  if (options.format === 'cidr') return families.flatMap((f) => toCidrs(bypass[f], f)).map((c) => `${c}\n`).join('');
+  if (options.format === 'openvpn') return renderOpenVpn(bypass, families, options, options.category.join(', '), header);
+  return renderWireGuard(bypass, families, options, header);
+}
+
+function familiesOf(options: SplitTunnelOptions): Family[] {
+  return (['ipv4', 'ipv6'] as const).filter((f) => options.family.includes(f)).map((f) => (f === 'ipv4' ? 4 : 6));
+}
+
+export function splitTunnelWarnings(view: SnapshotView, options: SplitTunnelOptions): string[] {
+  if (options.format === 'openvpn') return openVpnWarnings(tunnelBypass(view, options.category), familiesOf(options), options.category.join(', '));
+  if (options.format === 'wireguard') return wireGuardExcluded(options).warnings;
+  return [];
 }
 
 export const splitTunnelExporter = defineExporter<SplitTunnelOptions>({
@@ -66,7 +65,7 @@ export const splitTunnelExporter = defineExporter<SplitTunnelOptions>({
   apiVersion: `^${API_VERSION}`,
   contentType: 'text/plain; charset=utf-8',
   fileExtension: 'txt',
-  version: '1',
+  version: '2',
   description: 'VPN split tunnel: the Optimize prefixes merged, as CIDR lines, OpenVPN routes, or a WireGuard AllowedIPs complement.',
   optionsSchema: {
     type: 'object',
@@ -81,10 +80,35 @@ export const splitTunnelExporter = defineExporter<SplitTunnelOptions>({
         description: 'Categories whose prefixes leave outside the tunnel.',
       },
       family: { type: 'array', items: { type: 'string', enum: ['ipv4', 'ipv6'] }, minItems: 1, uniqueItems: true, default: ['ipv4', 'ipv6'] },
-      gateway: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'net_gateway', description: 'OpenVPN route gateway.' },
+      gateway: {
+        type: 'string',
+        pattern: '^(net_gateway|[0-9]{1,3}([.][0-9]{1,3}){3})$',
+        default: 'net_gateway',
+        description: 'OpenVPN: the IPv4 gateway of the route lines (net_gateway: the default gateway outside the tunnel).',
+      },
+      gateway6: {
+        type: 'string',
+        pattern: '^[0-9A-Fa-f:.]{2,45}$',
+        description: 'OpenVPN: the IPv6 router of the route-up script for the IPv6 prefixes (default: $net_gateway_ipv6, set by OpenVPN).',
+      },
+      endpoint: { type: 'string', maxLength: 260, description: "WireGuard: the peer's HOST_OR_IP[:PORT]; its address is left out of AllowedIPs." },
+      exclude: {
+        type: 'array',
+        items: { type: 'string', pattern: '^[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?$' },
+        minItems: 1,
+        description: 'WireGuard: more CIDR prefixes to leave out of AllowedIPs (LAN ranges, ...).',
+      },
     },
     additionalProperties: false,
   },
-  examples: [{}, { format: 'openvpn' }, { format: 'wireguard', family: 'ipv4' }, { category: 'Optimize,Allow' }],
+  examples: [
+    {},
+    { format: 'openvpn' },
+    { format: 'openvpn', gateway: '192.168.1.1', gateway6: '2001:db8:1::1' },
+    { format: 'wireguard', family: 'ipv4' },
+    { format: 'wireguard', endpoint: '203.0.113.7:51820', exclude: '192.168.0.0/16,fd00::/8' },
+    { category: 'Optimize,Allow' },
+  ],
   render: renderSplitTunnel,
+  warnings: splitTunnelWarnings,
 });

@@ -23,11 +23,16 @@ export interface SquidAcls {
   readonly regexes: string[];
 }
 
-/** Anchored ERE of a glob; a leading `*` needs no `^.*`. */
+/**
+ * Anchored ERE of a glob; a leading `*` needs no `^.*`. Squid reads an ACL value that starts with
+ * `-` as an option (`-files\.sharepoint\.com$`: "FATAL: Bungled ... unsupported ACL option"), so
+ * a leading `-` is written `[-]`, which means the same.
+ */
 export function globToEre(pattern: string): string {
   const parts = pattern.split('*').map((p) => p.replace(/[.\\+?^$()[\]{}|]/g, '\\$&'));
   const body = parts.join('.*');
-  return pattern.startsWith('*') ? `${body.slice(2)}$` : `^${body}$`;
+  const re = pattern.startsWith('*') ? `${body.slice(2)}$` : `^${body}$`;
+  return re.startsWith('-') ? `[-]${re.slice(1)}` : re;
 }
 
 /** True when `host` is `d` or a subdomain of it. */

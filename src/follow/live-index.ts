@@ -35,6 +35,10 @@ export interface UpdaterStatus {
   consecutiveFailures?: number | null;
   stale?: boolean | null;
   nextCheck?: string | null;
+  /** The latest version upstream announced (for m365fc_upstream_latest_version). */
+  latestSeen?: string | null;
+  /** Seconds since the data was last confirmed current (for --max-data-age). */
+  dataAgeSeconds?: number | null;
   /** Re-reads of the state dir or data file refused by a gate (src/follow/gates.ts). */
   reloadsRefused?: number | null;
 }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { M365Error } from '../core/errors.js';
 import { checkInstance } from '../ingest/parse-endpoints.js';
 import { DEFAULT_MAX_SHRINK, DEFAULT_POLL_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './updater.js';
@@ -10,8 +12,8 @@ import type { WebhookTarget } from './webhooks.js';
 /**
  * The options of following Microsoft's web service, shared by `m365fc serve` (as extra options
  * of its config) and `m365fc update`: each has a flag, an environment variable and a config-file
- * key. The updater runs when --upstream or --state-dir is given; with --data it runs only when
- * --upstream is given (then the file is only the starting data).
+ * key. The updater runs unless --offline is given (the service follows Microsoft by default);
+ * with --data it runs only when --upstream is given (then the file is only the starting data).
  */
 
 export const FOLLOW_OPTIONS: readonly OptionSpec[] = [
@@ -27,7 +29,38 @@ export const FOLLOW_OPTIONS: readonly OptionSpec[] = [
   { key: 'webhook', flag: 'webhook', env: 'M365FC_WEBHOOK', kind: 'string', default: null, help: 'URLs to POST change events to, comma-separated' },
   { key: 'resetStateDir', flag: 'reset-state-dir', env: 'M365FC_RESET_STATE_DIR', kind: 'boolean', default: false, help: 'start --state-dir anew when it holds data of another query (its last-known-good and status are removed)' },
   { key: 'webhookSecretFile', flag: 'webhook-secret-file', env: 'M365FC_WEBHOOK_SECRET_FILE', kind: 'string', default: null, help: 'file holding the HMAC-SHA256 key that signs webhook bodies' },
+  { key: 'offline', flag: 'offline', env: 'M365FC_OFFLINE', kind: 'boolean', default: false, help: 'serve the embedded or --data data and never touch the network (no updater, no state dir)' },
 ];
+
+/**
+ * Where the service keeps its state when no --state-dir is given: $XDG_STATE_HOME/m365fc, else
+ * ~/.local/state/m365fc (the XDG base directory spec's place for state that survives restarts).
+ * $M365FC_STATE_DIR, the option's own variable, comes before both. The systemd unit and the
+ * container set /var/lib/m365fc.
+ */
+export function defaultStateDir(env: Readonly<Record<string, string | undefined>>, home: () => string = homedir): string {
+  const xdg = env['XDG_STATE_HOME'];
+  // The spec says a relative XDG path is invalid and must be ignored.
+  if (xdg !== undefined && xdg.startsWith('/')) return join(xdg, 'm365fc');
+  return join(home(), '.local', 'state', 'm365fc');
+}
+
+/**
+ * The default state dir if it can be created and written; else null and why. An operator who
+ * gave no --state-dir chose nothing that could fail: the service then follows without state
+ * (a warning says so) rather than refusing to start.
+ */
+export function usableDefaultStateDir(env: Readonly<Record<string, string | undefined>>): { dir: string | null; warning: string | null } {
+  let dir: string;
+  try {
+    dir = defaultStateDir(env);
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    return { dir: null, warning: `the default state dir cannot be used (${(err as Error).message}): following without state; give --state-dir` };
+  }
+  return { dir, warning: null };
+}
 
 export interface FollowConfig {
   /** null: no updater runs. */
@@ -80,13 +113,23 @@ function serviceAreas(text: string | null): string[] | undefined {
 /** The follow configuration from resolved option values (`ServeConfig.extra`, say). */
 export function followConfig(
   v: Readonly<Record<string, OptionValue>>,
-  o: { readonly tenant: string | null; readonly data: string | null; readonly readFile?: (path: string) => string },
+  o: {
+    readonly tenant: string | null;
+    readonly data: string | null;
+    readonly readFile?: (path: string) => string;
+    /** The state dir when none is given and the service follows upstream (`m365fc serve`
+     * passes defaultStateDir(process.env)); without it such a follower keeps no state. */
+    readonly defaultStateDir?: string | null;
+  },
 ): FollowConfig {
   const str = (k: string): string | null => (typeof v[k] === 'string' ? (v[k] as string) : null);
+  const offline = v['offline'] === true;
   const upstreamGiven = str('upstream');
-  const stateDir = str('stateDir');
-  const polls = upstreamGiven !== null || (stateDir !== null && o.data === null);
+  if (offline && upstreamGiven !== null) throw bad('offline', 'cannot be combined with --upstream', upstreamGiven);
+  // Following is the default; --data pins the data unless --upstream asks to follow from it.
+  const polls = !offline && (upstreamGiven !== null || o.data === null);
   const upstream = polls ? (upstreamGiven ?? DEFAULT_UPSTREAM) : null;
+  const stateDir = offline ? null : (str('stateDir') ?? (polls ? (o.defaultStateDir ?? null) : null));
   if (upstream !== null) {
     let u: URL;
     try {
@@ -98,6 +141,7 @@ export function followConfig(
   }
   const pollIntervalMs = ((v['pollInterval'] as number | null) ?? DEFAULT_POLL_INTERVAL_MS / 1000) * 1000;
   const warnings: string[] = [];
+  if (offline && str('stateDir') !== null) warnings.push(`--offline: the state dir ${str('stateDir')} is not used`);
   if (upstream !== null && new URL(upstream).hostname.toLowerCase() === 'endpoints.office.com' && pollIntervalMs < 3_600_000) {
     warnings.push(`--poll-interval ${pollIntervalMs / 1000} s: Microsoft asks for at most one version check an hour`);
   }

@@ -16,6 +16,13 @@ export interface SnapshotMeta {
 // A host label, or a glob over labels: what Microsoft publishes in `urls`.
 const URL_PATTERN = /^(?=.{1,253}$)[a-z0-9_*-]+(?:\.[a-z0-9_*-]+)*$/;
 const VERSION_PATTERN = /^\d{10}$/;
+/**
+ * Catch-all data (issue 16): a pattern of only `*` and dots (`*`, `*.*`) or a /0 prefix in any
+ * set would classify all traffic as Microsoft 365 (an Optimize set: all of it bypassing the
+ * proxy). Microsoft publishes nothing of the kind, so such data is refused, as is data with no
+ * sets at all, which would answer every flow `m365: false`.
+ */
+const CATCH_ALL_URL = /^[*.]+$/;
 
 function fail(code: ErrorCode, setId: number | null, field: string, value: unknown, why: string): never {
   const where = setId === null ? 'An endpoint set' : `Endpoint set ${setId}`;
@@ -76,11 +83,14 @@ function parseSet(raw: unknown, index: number): EndpointSet {
   for (const u of stringList(o, id, 'urls')) {
     const url = u.trim().toLowerCase().replace(/\.$/, '');
     if (!URL_PATTERN.test(url) || url.includes('**')) fail('M365FC_ERR_INGEST_BAD_URL', id, 'urls', u, 'is not a host name or glob pattern');
+    if (CATCH_ALL_URL.test(url)) fail('M365FC_ERR_INGEST_CATCH_ALL', id, 'urls', u, 'matches every host name (no literal label)');
     if (!urls.includes(url)) urls.push(url);
   }
   const ips: string[] = [];
   for (const p of stringList(o, id, 'ips')) {
-    const text = parsePrefix(p, id).text;
+    const prefix = parsePrefix(p, id);
+    if (prefix.length === 0) fail('M365FC_ERR_INGEST_CATCH_ALL', id, 'ips', p, 'is a /0 prefix: it matches every address');
+    const text = prefix.text;
     if (!ips.includes(text)) ips.push(text);
   }
   const notes = optionalString(o, id, 'notes');
@@ -116,6 +126,7 @@ export function parseEndpointSets(data: unknown): EndpointSet[] {
     seen.add(set.id);
     return set;
   });
+  if (sets.length === 0) fail('M365FC_ERR_INGEST_NO_SETS', null, 'response', data, 'holds no endpoint sets');
   return sets.sort((a, b) => a.id - b.id);
 }
 

@@ -13,6 +13,8 @@ import { formatPorts } from '../core/ports.js';
  */
 export const SNAPSHOT_FORMAT = 'm365fc-snapshot';
 export const SNAPSHOT_FORMAT_VERSION = 1;
+/** As Date.toISOString() writes it, or RFC 3339 with an offset: what /v1/version passes on. */
+const ISO_DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/;
 
 interface SnapshotDocument {
   format: typeof SNAPSHOT_FORMAT;
@@ -76,8 +78,8 @@ export function parseSnapshotDocument(data: unknown): Snapshot {
   if (typeof d.version !== 'string' || typeof d.instance !== 'string' || typeof d.origin !== 'string') {
     throw new M365Error('M365FC_ERR_INGEST_BAD_SNAPSHOT', 'A snapshot needs string fields instance, version and origin');
   }
-  if (d.fetchedAt !== null && typeof d.fetchedAt !== 'string') {
-    throw new M365Error('M365FC_ERR_INGEST_BAD_SNAPSHOT', 'A snapshot fetchedAt is an ISO date or null');
+  if (d.fetchedAt !== null && (typeof d.fetchedAt !== 'string' || !ISO_DATE_TIME.test(d.fetchedAt) || Number.isNaN(Date.parse(d.fetchedAt)))) {
+    throw new M365Error('M365FC_ERR_INGEST_BAD_SNAPSHOT', 'A snapshot fetchedAt is an ISO 8601 date-time or null', { field: 'fetchedAt', value: d.fetchedAt });
   }
   return {
     instance: checkInstance(d.instance),
@@ -97,5 +99,13 @@ export function parseDataDocument(input: string | Uint8Array, meta: SnapshotMeta
 
 /** Reads a `--data FILE`: a response saved from the web service, or a snapshot of our own format. */
 export function readDataFile(path: string, meta: SnapshotMeta = {}): Snapshot {
-  return parseDataDocument(readFileSync(path), { origin: basename(path), ...meta });
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'does not exist' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'is not readable' : e.message;
+    throw new M365Error('M365FC_ERR_INGEST_UNREADABLE', `The data file ${path} ${why}`, { path, cause: e.code ?? 'unknown' });
+  }
+  return parseDataDocument(bytes, { origin: basename(path), ...meta });
 }

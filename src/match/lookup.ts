@@ -95,6 +95,16 @@ function probe(t: KeyTable, h: number, host: string, from: number, length: numbe
 }
 
 /**
+ * specific-first only: the best eligible pair of `host` as an exact (published) host, or -1.
+ * An exact host outranks every wildcard, so a hit is the verdict; and a published host is
+ * already valid and normal, so the caller may try this before normalizeHost walks the host.
+ */
+export function bestExactPair(ix: CompiledIndex, host: string, column: number): number {
+  const exact = ix.hosts.exact.get(host);
+  return exact === undefined ? -1 : bestOfPairs(ix, exact, column, -1);
+}
+
+/**
  * The best eligible host pair for a host, or -1. `host` must be what the last normalizeHost call
  * returned: its dots and suffix hashes are read from HOST_DOTS instead of walking the host again.
  */

@@ -1,12 +1,15 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { M365Error, type ErrorCode } from '../core/errors.js';
+import { isM365Error, M365Error, type ErrorCode } from '../core/errors.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type ServeContext, type ServeLimits } from './context.js';
 import { registerBodyLimit } from './body-limit.js';
 import { errorBody, toErrorBody } from './error-body.js';
+import { installDrain } from './drain.js';
 import { HostCaches } from './host-cache.js';
+import { edgeServerFactory } from './http-edge.js';
+import { parseJsonLimited } from './json-depth.js';
 import type { LiveIndex } from '../follow/live-index.js';
 import { ServeMetrics } from './metrics.js';
 import { loadOpenApi, type OpenApiDocument } from './openapi.js';
@@ -18,6 +21,7 @@ import type { PluginRegistry } from '../../plugin-api/plugin.js';
 import { exportRoutes } from './routes/export.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { streamRoutes } from './routes/stream.js';
+import { BinaryTcpServer } from './binary/tcp-server.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,6 +29,10 @@ declare module 'fastify' {
     auth?: 'none' | 'lookup' | 'admin';
     /** @fastify/under-pressure: a route-level handler; ours exempts liveness and metrics. */
     pressureHandler?: () => void;
+  }
+  interface FastifyInstance {
+    /** The binary protocol's TCP listener (not yet listening), or null without `binary`. */
+    binaryTcp: BinaryTcpServer | null;
   }
 }
 
@@ -49,6 +57,10 @@ export interface BuildAppOptions {
   /** Register prom-client's process metrics (off in tests that build many apps). */
   readonly defaultMetrics?: boolean;
   readonly clock?: Clock;
+  /** Build the binary protocol's TCP listener (app.binaryTcp); the caller makes it listen. */
+  readonly binary?: boolean;
+  /** /readyz fails when the data is older than this, seconds; 0 or absent: off. */
+  readonly maxDataAgeSeconds?: number;
 }
 
 export const DEFAULT_HOST_CACHE_SIZE = 50_000;
@@ -79,6 +91,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     tenant: options.tenant ?? null,
     clock,
     closing: false,
+    maxDataAgeSeconds: options.maxDataAgeSeconds ?? 0,
   };
 
   const app = Fastify({
@@ -92,6 +105,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // openapi.yaml documents GET only; no implicit HEAD routes beside them.
     exposeHeadRoutes: false,
     bodyLimit: limits.bodyBytes,
+    // Node's own answers (request timeout, no Host, Expect) coded: src/serve/http-edge.ts.
+    serverFactory: edgeServerFactory({ bodyTimeoutMs: limits.bodyTimeoutMs, countError: (code) => metrics.countError(code) }),
+    // Errors fastify answers before routing (a bad URL, a path parameter over 100 characters).
+    frameworkErrors: (err, _req, reply) => {
+      const body = toErrorBody(err);
+      metrics.countError(body.code);
+      sendErrorBody(reply, body, limits.retryAfterSeconds);
+    },
     // While draining, requests that still arrive on open connections are answered (with
     // Connection: close) rather than refused with fastify's uncoded 503.
     return503OnClosing: false,
@@ -122,12 +143,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // Our own JSON parser: plain JSON.parse. The bodies are only read field by field, never
   // merged into other objects, so a "__proto__" key is inert (it is an own property).
   app.removeAllContentTypeParsers();
+  // The depth check comes first (src/serve/json-depth.ts): deep nesting is refused in linear time.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     let value: unknown;
     try {
-      value = JSON.parse(body as string);
-    } catch {
-      done(new M365Error('M365FC_ERR_SERVE_BAD_JSON'), undefined);
+      value = parseJsonLimited(body as string);
+    } catch (err) {
+      done(isM365Error(err) ? err : new M365Error('M365FC_ERR_SERVE_BAD_JSON'), undefined);
       return;
     }
     done(null, value);
@@ -182,6 +204,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.addHook('onResponse', (req, reply, done) => {
     metrics.requestDuration.observeRoute(req.method, req.routeOptions.url ?? '(unmatched)', reply.elapsedTime / 1000);
+    // A probe's 503 (not ready, shutting down) is its answer, not a failure of the service.
+    const route = req.routeOptions.url;
+    if (route !== '/readyz' && route !== '/healthz') metrics.countResponse(reply.statusCode);
     // A request with an Upgrade header that got an HTTP answer instead (401, 404, 503...) came
     // in through the 'upgrade' event: node no longer manages its socket, so it would stay
     // open and hold up close(). End it once the answer is flushed.
@@ -197,6 +222,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     done();
   });
 
+  installDrain(app);
   // Bodies over the limit: a coded 413 the client can read (lingering close), see body-limit.ts.
   registerBodyLimit(app, { bodyBytes: limits.bodyBytes, onRefused: (code) => metrics.countError(code) });
   classifyRoutes(app, ctx);
@@ -205,5 +231,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   exportRoutes(app, { live: ctx.live, tenant: ctx.tenant, ...(options.exporters ? { registry: options.exporters } : {}) });
   statusPageRoutes(app, ctx);
   app.register(async (child) => streamRoutes(child, ctx));
+
+  const tcpTokens = lookupTokens === null ? null : [lookupTokens, ...(adminTokens === null ? [] : [adminTokens])];
+  const binaryTcp = options.binary === true ? new BinaryTcpServer({ ctx, tokens: tcpTokens }) : null;
+  app.decorate('binaryTcp', binaryTcp);
+  if (binaryTcp !== null) app.addHook('preClose', () => binaryTcp.close(limits.streamCloseGraceMs));
   return app;
 }

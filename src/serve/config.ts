@@ -39,6 +39,11 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxHeapBytes', flag: 'max-heap-bytes', env: 'M365FC_MAX_HEAP_BYTES', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, help: 'answer 503 above this heap use (0: off)' },
   { key: 'retryAfter', flag: 'retry-after', env: 'M365FC_RETRY_AFTER', kind: 'integer', min: 0, max: 3600, default: DEFAULT_LIMITS.retryAfterSeconds, help: 'Retry-After seconds on 503' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'M365FC_SHUTDOWN_TIMEOUT_MS', kind: 'integer', min: 0, max: 600_000, default: 10_000, help: 'on SIGTERM, connections still open after this are cut' },
+  { key: 'binaryPort', flag: 'binary-port', env: 'M365FC_BINARY_PORT', kind: 'integer', min: 0, max: 65535, default: null, help: 'also serve the binary protocol on this plain TCP port, on --host (0: any free port; default: off)' },
+  { key: 'bodyTimeout', flag: 'body-timeout', env: 'M365FC_BODY_TIMEOUT', kind: 'integer', min: 1, max: 3600, default: DEFAULT_LIMITS.bodyTimeoutMs / 1000, help: 'seconds for a request\'s headers and body to arrive, else 408' },
+  { key: 'streamIdleMs', flag: 'stream-idle-ms', env: 'M365FC_STREAM_IDLE_MS', kind: 'integer', min: 0, max: 86_400_000, default: DEFAULT_LIMITS.streamIdleMs, help: 'a WebSocket silent this long (no message, no answer to a ping) is closed (0: never)' },
+  { key: 'streamMaxConnections', flag: 'stream-max-connections', env: 'M365FC_STREAM_MAX_CONNECTIONS', kind: 'integer', min: 1, max: 1_000_000, default: DEFAULT_LIMITS.streamMaxConnections, help: 'open WebSockets at most; more are refused with 503' },
+  { key: 'maxDataAge', flag: 'max-data-age', env: 'M365FC_MAX_DATA_AGE', kind: 'integer', min: 0, max: 365 * 86_400, default: 0, help: '/readyz fails when the data was not confirmed current for this many seconds, or its age is unknown (0: off)' },
 ];
 
 export interface ServeConfig {
@@ -59,6 +64,10 @@ export interface ServeConfig {
   readonly maxEventLoopDelayMs: number;
   readonly maxHeapBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** The binary protocol's TCP port (docs/binary-protocol.md), or null: off. */
+  readonly binaryPort: number | null;
+  /** /readyz answers 503 when the data is older than this, seconds; 0: off. */
+  readonly maxDataAgeSeconds: number;
   /** Values of the `extra` specs given to resolveServeConfig, by key. */
   readonly extra: Readonly<Record<string, OptionValue>>;
 }
@@ -182,10 +191,15 @@ export function resolveServeConfig(
       streamHighWaterBytes: int('streamHighWater'),
       streamStallMs: int('streamStallMs'),
       retryAfterSeconds: int('retryAfter'),
+      bodyTimeoutMs: int('bodyTimeout') * 1000,
+      streamIdleMs: int('streamIdleMs'),
+      streamMaxConnections: int('streamMaxConnections'),
     },
     maxEventLoopDelayMs: int('maxEventLoopDelayMs'),
     maxHeapBytes: int('maxHeapBytes'),
     shutdownTimeoutMs: int('shutdownTimeoutMs'),
+    binaryPort: (v['binaryPort'] as number | null) ?? null,
+    maxDataAgeSeconds: int('maxDataAge'),
     extra: extraValues,
   };
 }

@@ -20,6 +20,12 @@ export interface ServeLimits {
   readonly streamCloseGraceMs: number;
   /** Seconds a client is told to wait in Retry-After on 503. */
   readonly retryAfterSeconds: number;
+  /** A request's headers and body must all arrive within this of its first byte, ms (else 408). */
+  readonly bodyTimeoutMs: number;
+  /** A WebSocket that shows no sign of life (no message, no pong) this long is closed, ms; 0: never. */
+  readonly streamIdleMs: number;
+  /** Open WebSockets at most; one more is refused with 503. */
+  readonly streamMaxConnections: number;
 }
 
 export const DEFAULT_LIMITS: ServeLimits = {
@@ -30,6 +36,9 @@ export const DEFAULT_LIMITS: ServeLimits = {
   streamStallMs: 10_000,
   streamCloseGraceMs: 1_000,
   retryAfterSeconds: 5,
+  bodyTimeoutMs: 30_000,
+  streamIdleMs: 300_000,
+  streamMaxConnections: 1024,
 };
 
 /** What every route module needs; built once by buildApp. */
@@ -43,4 +52,6 @@ export interface ServeContext {
   readonly clock: Clock;
   /** True once close() has begun: readiness fails and WebSockets are told to go. */
   closing: boolean;
+  /** /readyz fails when the data is older than this, seconds; 0: off. */
+  readonly maxDataAgeSeconds: number;
 }

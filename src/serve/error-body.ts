@@ -35,6 +35,8 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'M365FC_ERR_SERVE_BAD_JSON',
   FST_ERR_BAD_URL: 'M365FC_ERR_SERVE_BAD_REQUEST',
   FST_ERR_NOT_FOUND: 'M365FC_ERR_SERVE_NOT_FOUND',
+  // A path parameter over 100 characters: no exporter (the only parameter) has such a name.
+  FST_ERR_MAX_PARAM_LENGTH: 'M365FC_ERR_SERVE_NOT_FOUND',
 };
 
 /** Any status fastify or a plugin may set, mapped to a registry code when no better one is known. */

@@ -11,11 +11,13 @@ import { RouteHistogram } from './route-histogram.js';
  * `inc` hashes its labels on every call, too dear at a million flows per second.
  */
 
-export const LOOKUP_ROUTES = ['get', 'post', 'stream'] as const;
+export const LOOKUP_ROUTES = ['get', 'post', 'stream', 'binary'] as const;
 export type LookupRoute = (typeof LOOKUP_ROUTES)[number];
 export const ROUTE_GET = 0;
 export const ROUTE_POST = 1;
 export const ROUTE_STREAM = 2;
+/** Binary frames, on the WebSocket and on the TCP port (src/serve/binary). */
+export const ROUTE_BINARY = 3;
 
 /** Slots of a lookup outcome: the three categories, not Microsoft 365, a per-flow error. */
 const OUTCOMES = ['Optimize', 'Allow', 'Default', 'none', 'error'] as const;
@@ -29,6 +31,8 @@ export class ServeMetrics {
   hostCacheHits = 0;
   hostCacheMisses = 0;
   hostCacheEntries = 0;
+  /** HTTP responses by status class: responses[1] 1xx ... responses[5] 5xx. */
+  readonly responses = new Float64Array(6);
   private readonly errors = new Map<string, number>();
   readonly requestDuration: RouteHistogram;
   readonly streamMessageDuration: Histogram;
@@ -181,6 +185,44 @@ export class ServeMetrics {
         if (typeof code === 'string') this.set({ code }, 1);
       },
     });
+    // Versions as numbers (YYYYMMDDNN fits a double exactly) so that rules can compare them:
+    // a replica whose data version is below the latest it saw upstream is behind.
+    new Gauge({
+      name: 'm365fc_data_version',
+      help: 'The version of the data in use as a number (YYYYMMDDNN; 0 for the undated embedded bootstrap)',
+      registers,
+      // Under --workers N: the oldest version any worker serves.
+      aggregator: 'min',
+      collect() {
+        this.reset();
+        const v = live.current?.version;
+        if (v !== undefined && /^\d{10}$/.test(v)) this.set(Number(v));
+      },
+    });
+    new Gauge({
+      name: 'm365fc_upstream_latest_version',
+      help: 'The latest version upstream announced at the last successful check, as a number; absent before one or without an updater',
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        const v = live.updaterStatus?.latestSeen;
+        if (typeof v === 'string' && /^\d{10}$/.test(v)) this.set(Number(v));
+      },
+    });
+    new Counter({
+      name: 'm365fc_http_responses_total',
+      help: 'HTTP responses by status class (2xx, 4xx, 5xx...); the /healthz and /readyz probes are not counted',
+      labelNames: ['status_class'],
+      registers,
+      collect() {
+        this.reset();
+        for (let c = 1; c < self.responses.length; c++) {
+          const v = self.responses[c] ?? 0;
+          if (v > 0) this.inc({ status_class: `${c}xx` }, v);
+        }
+      },
+    });
   }
 
   /** Under --workers N, lets the primary aggregate this registry with the other workers'. */
@@ -202,6 +244,12 @@ export class ServeMetrics {
       if (code !== undefined) this.countError(code);
     }
     this.lookups[route * OUTCOMES.length + slot]!++;
+  }
+
+  /** Counts one HTTP response by its status class. */
+  countResponse(statusCode: number): void {
+    const c = (statusCode / 100) | 0;
+    if (c >= 1 && c <= 5) this.responses[c]!++;
   }
 
   countError(code: string): void {

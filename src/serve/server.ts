@@ -30,6 +30,8 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly liveIndex: LiveIndex;
   readonly port: number;
+  /** The binary protocol's TCP port (--binary-port), or null when it is off. */
+  readonly binaryPort: number | null;
   /** e.g. http://127.0.0.1:8365 */
   readonly url: string;
   /** Graceful: stop accepting, finish in-flight requests, close WebSockets with a close frame;
@@ -79,18 +81,21 @@ export async function startServer(config: ServeConfig, deps: StartDeps = {}): Pr
     limits: config.limits,
     hostCacheSize: config.hostCacheSize,
     tenant: config.tenant,
+    maxDataAgeSeconds: config.maxDataAgeSeconds,
     logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel }),
     underPressure,
     ...(deps.openapi ? { openapi: deps.openapi } : {}),
     ...(deps.defaultMetrics !== undefined ? { defaultMetrics: deps.defaultMetrics } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
+    binary: config.binaryPort !== null,
   });
   await app.listen({ port: config.port, host: config.host });
+  const binaryPort = app.binaryTcp !== null ? await app.binaryTcp.listen(config.binaryPort ?? 0, config.host) : null;
   if (tokens === null && !isLoopback(config.host)) {
     app.log.warn({ host: config.host }, 'lookups are open to the network: no --token-file');
   }
   const meta = liveIndex.meta;
-  app.log.info({ version: liveIndex.current?.version, source: meta?.source, workers: config.workers }, 'serving');
+  app.log.info({ version: liveIndex.current?.version, source: meta?.source, workers: config.workers, binaryPort }, 'serving');
 
   const port = (app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -107,5 +112,5 @@ export async function startServer(config: ServeConfig, deps: StartDeps = {}): Pr
     })();
     return closing;
   };
-  return { app, liveIndex, port, url: `http://${urlHost}:${port}`, close };
+  return { app, liveIndex, port, binaryPort, url: `http://${urlHost}:${port}`, close };
 }

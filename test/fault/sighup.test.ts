@@ -64,7 +64,7 @@ beforeAll(async () => {
   writeData('2019102800', 'worldwide-commit20191124.json');
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [CLI, 'serve', '--data', dataFile, '--port', String(port), '--log-level', 'info', '--max-event-loop-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [CLI, 'serve', '--offline', '--data', dataFile, '--port', String(port), '--log-level', 'info', '--max-event-loop-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let buffered = '';
   const read = (d: Buffer): void => {
     buffered += d.toString('utf8');

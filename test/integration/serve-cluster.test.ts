@@ -55,7 +55,7 @@ function sumOf(metrics: string, name: string, match: string): number {
 describe.skipIf(!existsSync(CLI))('m365fc serve --workers 2', () => {
   it('answers on one port, aggregates metrics over the workers, drains on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--workers', '2', '--log-level', 'warn', '--max-event-loop-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', '--offline', '--port', String(port), '--workers', '2', '--log-level', 'warn', '--max-event-loop-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -91,7 +91,7 @@ describe.skipIf(!existsSync(CLI))('m365fc serve --workers 2', () => {
 
   it('stops with exit status 1 when a worker cannot start', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--workers', '2', '--data', '/nonexistent/data.json'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'serve', '--offline', '--port', String(port), '--workers', '2', '--data', '/nonexistent/data.json'], { stdio: 'ignore' });
     try {
       expect(await exited(child)).toBe(1);
     } finally {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { runUntilSignal } from '../../src/serve/cluster.js';
@@ -71,23 +72,32 @@ describe('shutdown under load', () => {
         return new Promise((r) => (release = r));
       },
     });
-    const pool = new Pool(server.url, { connections: 1, pipelining: 2 });
-    const slow = pool.request({ method: 'POST', path: '/v1/admin/refresh', headers: { authorization: `Bearer ${admin}` } });
+    // A raw socket: undici would not pipeline a GET behind a POST.
+    const socket = connect(server.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    const ended = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.write(`POST /v1/admin/refresh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\nContent-Length: 0\r\n\r\n`);
     await refreshCalled;
     const closing = server.close();
     // The connection is busy, so it stays open; a request pipelined on it is still answered.
     await new Promise((r) => setTimeout(r, 20));
-    const ready = pool.request({ method: 'GET', path: '/readyz' });
+    socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 20));
     release({ status: 'unchanged', version: server.liveIndex.current!.version });
-    const first = await slow;
-    expect(first.statusCode).toBe(200);
-    expect(await first.body.json()).toMatchObject({ status: 'unchanged' });
-    const second = await ready;
-    expect(second.statusCode).toBe(503);
-    expect(second.headers['connection']).toBe('close');
-    expect(await second.body.json()).toMatchObject({ code: 'M365FC_ERR_SERVE_SHUTTING_DOWN' });
     await closing;
-    await pool.close().catch(() => undefined);
+    await ended;
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(2);
+    const [first = '', second = ''] = answers;
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    // Another request came behind it: this answer is not the connection's last.
+    expect(first).toMatch(/\r\nconnection: keep-alive\r\n/i);
+    expect(JSON.parse(first.slice(first.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 'unchanged' });
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'M365FC_ERR_SERVE_SHUTTING_DOWN' });
   });
 });
 

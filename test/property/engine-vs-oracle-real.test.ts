@@ -161,4 +161,17 @@ describe.each(REAL_RESPONSES)('engine vs oracle on %s', (name) => {
     totals.flows += cmp.flows;
     expect(cmp.mismatches, `${cmp.mismatchCount} of ${cmp.flows} disagree`).toEqual([]);
   });
+
+  it('with a tenant, *.sharepoint.com (set 31) keeps OneDrive: <tenant>-my.sharepoint.com is Optimize, as Microsoft lists it', () => {
+    const oracle = new Oracle(sets, 'contoso');
+    const engine = createClassifier(data, { tenantName: 'contoso' });
+    for (const host of ['contoso.sharepoint.com', 'contoso-my.sharepoint.com']) {
+      const want = oracle.classify({ host, port: 443, protocol: 'tcp' }, { precedence: 'specific-first', version: engine.version }).result;
+      expect([want.category, want.endpointSetId, want.matched], host).toEqual(['Optimize', 31, host]);
+      const got = engine.classify({ host, port: 443, protocol: 'tcp' });
+      expect(got, host).toMatchObject({ category: 'Optimize', endpointSetId: 31, matched: host });
+    }
+    // Other tenants' SharePoint hosts are not the configured tenant's.
+    expect(oracle.classify({ host: 'fabrikam-my.sharepoint.com' }, { precedence: 'specific-first', version: engine.version }).result.endpointSetId).not.toBe(31);
+  });
 });

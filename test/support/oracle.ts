@@ -293,7 +293,7 @@ export class Oracle {
   constructor(sets: readonly EndpointSet[], tenantName?: string) {
     this.sets = sets.map((set) => ({
       set,
-      patterns: tenantName === undefined ? set.urls : set.urls.map((u) => withTenant(u, tenantName)),
+      patterns: tenantName === undefined ? set.urls : set.urls.flatMap((u) => withTenant(u, tenantName)),
       prefixes: set.ips.map((text) => {
         const p = parsePrefix(text);
         if (p === null) throw new Error(`oracle: cannot parse prefix ${text} of set ${set.id}`);
@@ -348,16 +348,17 @@ export class Oracle {
 }
 
 /**
- * The tenant positions the engine documents: the leading `*` of `*.sharepoint.com` and of
- * `*-<label>.sharepoint.com`, and the `*` of `autodiscover.*.onmicrosoft.com`.
+ * The patterns a pattern stands for with a tenant (DESIGN.md section 3): the leading `*` of
+ * `*-<label>.sharepoint.com` and the `*` of `autodiscover.*.onmicrosoft.com` become the tenant;
+ * `*.sharepoint.com` stands for both `<tenant>.sharepoint.com` and `<tenant>-my.sharepoint.com`
+ * (Microsoft's tables for set 31 list both: OneDrive must keep its category).
  */
-export function withTenant(pattern: string, tenant: string): string {
-  if (pattern === 'autodiscover.*.onmicrosoft.com') return `autodiscover.${tenant}.onmicrosoft.com`;
+export function withTenant(pattern: string, tenant: string): string[] {
+  if (pattern === 'autodiscover.*.onmicrosoft.com') return [`autodiscover.${tenant}.onmicrosoft.com`];
+  if (pattern === '*.sharepoint.com') return [`${tenant}.sharepoint.com`, `${tenant}-my.sharepoint.com`];
   const rest = pattern.slice(1);
-  if (pattern.startsWith('*') && (rest === '.sharepoint.com' || /^-[a-z0-9]+\.sharepoint\.com$/.test(rest))) {
-    return tenant + rest;
-  }
-  return pattern;
+  if (pattern.startsWith('*') && /^-[a-z0-9]+\.sharepoint\.com$/.test(rest)) return [tenant + rest];
+  return [pattern];
 }
 
 export function normalizeHost(host: string): string {

@@ -17,6 +17,8 @@ examples:
   m365fc export pac --proxy "PROXY proxy.contoso.com:8080" --type 2 --tenant contoso --out m365.pac
   m365fc export split-tunnel --format wireguard
   m365fc export list --category Optimize --family ipv4,ipv6
+  m365fc export nftables --out m365.nft && nft -f m365.nft
+  m365fc export mmdb --out m365.mmdb && mmdblookup --file m365.mmdb --ip 13.107.6.152
 `;
 
 interface ParsedArgs {
@@ -124,6 +126,7 @@ async function exportCommand(argv: string[]): Promise<number> {
   }
   const prepared = prepareExport(registry, args.name, loadDataOption(args.data), args.options);
   const body = await prepared.render();
+  for (const w of prepared.warnings()) process.stderr.write(`m365fc export: warning: ${w}\n`);
   if (args.out === undefined) process.stdout.write(body);
   else writeFileSync(args.out, body);
   return 0;

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { runPrimary, runUntilSignal } from '../../serve/cluster.js';
 import { optionsHelp, resolveServeConfig, SERVE_OPTIONS, type ServeConfig } from '../../serve/config.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../follow/options.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig, usableDefaultStateDir } from '../../follow/options.js';
 import { Follower } from '../../follow/follower.js';
 import { startServer } from '../../serve/server.js';
 
@@ -16,8 +16,10 @@ gate refuses is logged and the data in use stays.
 options:                      environment:
 ${optionsHelp(SERVE_OPTIONS)}
 
-following Microsoft's web service (the updater runs with --upstream or --state-dir; with --data
-only when --upstream is given too, and then the file is only the starting data):
+following Microsoft's web service (by default; not with --offline, and with --data only when
+--upstream is given too, and then the file is only the starting data). Without --state-dir the
+state is kept in $XDG_STATE_HOME/m365fc, else ~/.local/state/m365fc. Without network the service
+starts on its last-known-good or embedded data, says why updates fail, and keeps trying:
 ${optionsHelp(FOLLOW_OPTIONS)}
 `;
 
@@ -50,7 +52,11 @@ export async function run(argv: string[]): Promise<number> {
 
 async function serve(config: ServeConfig): Promise<number> {
   // Following upstream (src/follow/follower.ts): the starting data, the updater, webhooks.
-  const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
+  // The default state dir only when following without one (--offline and --data touch nothing).
+  const fallback = config.extra['stateDir'] === null && config.extra['offline'] !== true && (config.data === null || config.extra['upstream'] !== null);
+  const byDefault = fallback ? usableDefaultStateDir(process.env) : { dir: null, warning: null };
+  const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data, defaultStateDir: byDefault.dir });
+  if (byDefault.warning !== null) process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: byDefault.warning })}\n`);
   // systemd's ExecReload: re-read through the gates; lookups and WebSockets carry on. Installed
   // first, so that a SIGHUP during start-up does not kill the process (it is ignored then).
   let follower: Follower | null = null;

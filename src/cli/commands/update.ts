@@ -21,7 +21,7 @@ export const UPDATE_EXIT: Readonly<Record<CheckOutcome | 'store' | 'query' | 'us
 const JSON_OPTION: OptionSpec = { key: 'json', flag: 'json', env: 'M365FC_UPDATE_JSON', kind: 'boolean', default: false, help: 'print the check result as JSON' };
 // The serve options are accepted (and ignored) so that serve and update can share one --config file.
 const SPECS: readonly OptionSpec[] = [...SERVE_OPTIONS, ...FOLLOW_OPTIONS, JSON_OPTION];
-const SHOWN = new Set(['config', 'data', 'tenant', 'json', ...FOLLOW_OPTIONS.map((s) => s.key).filter((k) => !['pollInterval', 'webhook', 'webhookSecretFile'].includes(k))]);
+const SHOWN = new Set(['config', 'data', 'tenant', 'json', ...FOLLOW_OPTIONS.map((s) => s.key).filter((k) => !['pollInterval', 'webhook', 'webhookSecretFile', 'offline'].includes(k))]);
 
 const HELP = `usage: m365fc update --state-dir DIR [--upstream URL] [--instance NAME] [--tenant NAME]
                      [--no-ipv6] [--service-areas LIST] [--max-shrink PCT] [--force]

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PluginRegistry } from '../../../plugin-api/plugin.js';
+import type { PluginRegistry, RenderedFile } from '../../../plugin-api/plugin.js';
 import { createExportRegistry } from '../../export/builtins.js';
 import { prepareExport } from '../../export/export-file.js';
 import type { Classifier } from '../../match/classifier.js';
@@ -34,9 +34,9 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 
 export function exportRoutes(app: FastifyInstance, options: ExportRouteOptions): void {
   const registry = options.registry ?? createExportRegistry();
-  const rendered = new WeakMap<Classifier, Map<string, Promise<string>>>();
+  const rendered = new WeakMap<Classifier, Map<string, Promise<RenderedFile>>>();
 
-  const renderOnce = (c: Classifier, etag: string, render: () => Promise<string>): Promise<string> => {
+  const renderOnce = (c: Classifier, etag: string, render: () => Promise<RenderedFile>): Promise<RenderedFile> => {
     let cache = rendered.get(c);
     if (cache === undefined) rendered.set(c, (cache = new Map()));
     let body = cache.get(etag);
@@ -67,7 +67,8 @@ export function exportRoutes(app: FastifyInstance, options: ExportRouteOptions):
       reply.header('etag', prepared.etag).header('cache-control', 'no-cache');
       if (etagMatches(req.headers['if-none-match'], prepared.etag)) return reply.code(304).send();
       const body = await renderOnce(c, prepared.etag, prepared.render);
-      return reply.header('content-type', prepared.contentType).send(body);
+      // Bytes (mmdb) go out as a Buffer: fastify sends it as is.
+      return reply.header('content-type', prepared.contentType).send(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     },
   );
 }

@@ -6,6 +6,17 @@ import { sendError, sendJson } from '../reply.js';
 
 /** GET /healthz, /readyz, /metrics, /openapi.yaml. */
 
+/**
+ * How old the data in use is for --max-data-age: with an updater, the time since it was last
+ * confirmed current (a poll that finds the version unchanged makes old data current again);
+ * without one, the time since it was fetched; null when unknown (the embedded bootstrap).
+ */
+export function dataAgeSeconds(ctx: ServeContext): number | null {
+  const fromUpdater = ctx.live.updaterStatus?.dataAgeSeconds;
+  if (typeof fromUpdater === 'number') return fromUpdater;
+  return ctx.live.ageSeconds();
+}
+
 /** Liveness and metrics must answer under pressure: a 503 there would get the process killed. */
 const notShed = (): void => undefined;
 
@@ -21,6 +32,13 @@ export function operationsRoutes(app: FastifyInstance, ctx: ServeContext): void 
     const c = live.current;
     const m = live.meta;
     if (c === null || m === null) return sendError(reply, 'M365FC_ERR_SERVE_NOT_READY');
+    if (ctx.maxDataAgeSeconds > 0) {
+      const age = dataAgeSeconds(ctx);
+      if (age === null || age > ctx.maxDataAgeSeconds) {
+        const told = age === null ? 'of unknown age' : `${age} s old`;
+        return sendError(reply, 'M365FC_ERR_SERVE_DATA_TOO_OLD', `The data (${c.version}, ${m.source}) is ${told}; --max-data-age is ${ctx.maxDataAgeSeconds} s`);
+      }
+    }
     return reply.send({ status: 'ready', version: c.version, source: m.source, updater: live.updaterStatus });
   });
 

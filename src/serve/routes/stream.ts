@@ -2,14 +2,18 @@ import websocket from '@fastify/websocket';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { ErrorCode } from '../../core/errors.js';
+import { isM365Error, type ErrorCode } from '../../core/errors.js';
 import { errorBody } from '../error-body.js';
+import { parseJsonLimited, rawTopLevelNumber } from '../json-depth.js';
 import type { ServeContext } from '../context.js';
 import type { SwapEvent } from '../../follow/live-index.js';
-import { ROUTE_STREAM } from '../metrics.js';
+import { answerFrame } from '../binary/answer-frame.js';
+import { binaryMetricsOf, countFrame } from '../binary/binary-metrics.js';
+import { ROUTE_BINARY, ROUTE_STREAM } from '../metrics.js';
 import { codedWebSocketClass, lingerAfterOversize } from '../message-limit.js';
 import { componentSchema, isObject, withoutItems } from '../openapi.js';
 import { answerFlows } from '../result-json.js';
+import { StreamGuard } from '../stream-guard.js';
 
 /**
  * WebSocket /v1/stream. Each client message gets exactly one answer, in order. A client that
@@ -20,6 +24,7 @@ import { answerFlows } from '../result-json.js';
 
 const EVENTS = ['version'] as const;
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 interface Validators {
   classify: ValidateFunction;
@@ -41,11 +46,22 @@ function describe(errors: ErrorObject[] | null | undefined): string {
   return e ? `message${e.instancePath} ${e.message ?? 'is invalid'}` : 'the message is invalid';
 }
 
-/** The JSON text of `"id":…,` for an answer, or '' when the message had no usable id. */
-function idPrefix(msg: Record<string, unknown>): string {
+/** The JSON text of `"id":…,` for an answer, or '' when the message had no usable id. An
+ * integer beyond 2^53 is echoed from the message's own text, digit for digit. */
+function idPrefix(msg: Record<string, unknown>, text: string): string {
   const id = msg['id'];
   if ((typeof id === 'string' && id.length <= 128) || Number.isSafeInteger(id)) return `"id":${JSON.stringify(id)},`;
+  if (typeof id === 'number' && Number.isInteger(id)) {
+    const raw = rawTopLevelNumber(text, 'id');
+    if (raw !== null && raw.length <= 128 && Number(raw) === id) return `"id":${raw},`;
+  }
   return '';
+}
+
+function bytesOf(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }
 
 function textOf(data: RawData): string {
@@ -72,21 +88,26 @@ class StreamConnection {
   onMessage(data: RawData, isBinary: boolean): void {
     const started = performance.now();
     if (isBinary) {
-      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
+      // One binary message is one frame of the binary protocol (src/serve/binary).
+      const answer = answerFrame(this.ctx.live.current, bytesOf(data), this.ctx.metrics, ROUTE_BINARY);
+      this.send(answer, BINARY_FRAME);
+      countFrame(binaryMetricsOf(this.ctx.metrics), 'websocket', answer, started);
       return;
     }
     let msg: unknown;
+    const text = textOf(data);
     try {
-      msg = JSON.parse(textOf(data));
-    } catch {
-      this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'the message is not valid JSON');
+      msg = parseJsonLimited(text);
+    } catch (err) {
+      if (isM365Error(err)) this.error('', err.code, err.message);
+      else this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'the message is not valid JSON');
       return;
     }
     if (!isObject(msg)) {
       this.error('', 'M365FC_ERR_SERVE_BAD_MESSAGE', 'the message must be a JSON object');
       return;
     }
-    const id = idPrefix(msg);
+    const id = idPrefix(msg, text);
     if ('flows' in msg) this.classify(msg, id);
     else if ('subscribe' in msg) this.subscribe(msg, id, true);
     else if ('unsubscribe' in msg) this.subscribe(msg, id, false);
@@ -133,10 +154,10 @@ class StreamConnection {
     this.send(`{${id}"error":${JSON.stringify({ code: c, message: m })}}`);
   }
 
-  /** Sends one answer as a text frame (a Buffer holds UTF-8 JSON). */
-  send(data: string | Buffer): void {
+  /** Sends one answer, as a text frame unless told (a Buffer holds UTF-8 JSON). */
+  send(data: string | Buffer, frame: typeof TEXT_FRAME | typeof BINARY_FRAME = TEXT_FRAME): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(data, TEXT_FRAME, this.afterWrite);
+    this.socket.send(data, frame, this.afterWrite);
     if (!this.paused && this.socket.bufferedAmount > this.ctx.limits.streamHighWaterBytes) this.pause();
   }
 
@@ -194,6 +215,9 @@ function versionEvent(e: SwapEvent): string {
  * not run on the HTTP routes. */
 export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
   const validators = compileValidators(ctx);
+  binaryMetricsOf(ctx.metrics);
+  // Connection cap, idle timeout, coded handshake refusals (src/serve/stream-guard.ts).
+  const guard = new StreamGuard(ctx);
   const subscribers = new Set<StreamConnection>();
   const connections = new Set<StreamConnection>();
 
@@ -228,10 +252,20 @@ export async function streamRoutes(app: FastifyInstance, ctx: ServeContext): Pro
     },
   });
 
-  app.get('/v1/stream', { websocket: true, config: { auth: 'lookup' } }, (socket) => {
-    ctx.metrics.wsConnections.inc();
-    const conn = new StreamConnection(socket, ctx, validators, subscribers);
-    connections.add(conn);
-    socket.on('close', () => connections.delete(conn));
+  guard.installHandshakeErrors(app);
+
+  app.route({
+    method: 'GET',
+    url: '/v1/stream',
+    config: { auth: 'lookup' },
+    onRequest: guard.admit,
+    handler: guard.upgradeRequired,
+    wsHandler: (socket) => {
+      if (!guard.accept(socket)) return;
+      ctx.metrics.wsConnections.inc();
+      const conn = new StreamConnection(socket, ctx, validators, subscribers);
+      connections.add(conn);
+      socket.on('close', () => connections.delete(conn));
+    },
   });
 }

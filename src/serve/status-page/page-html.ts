@@ -37,6 +37,8 @@ tr.won td{background:#dafbe1}
 ul.changes{margin:0;padding-left:18px;font-size:14px}ul.changes li{margin:3px 0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 #token-box{display:none;margin-top:12px}
+#update-alert{display:none;margin-top:14px;padding:10px 14px;border-radius:8px;border:1px solid #ff818266;background:#ffebe9;color:#82071e;font-size:14px}
+#update-alert strong{display:block;font-size:15px;margin-bottom:2px}
 `;
 
 export const HTML = `<!doctype html>
@@ -44,6 +46,7 @@ export const HTML = `<!doctype html>
 <title>m365fc status</title><link rel="icon" href="data:,"><style>${CSS}</style></head>
 <body><main>
 <header><h1>m365-flow-classifier</h1><span id="version" class="muted"></span><span id="conn" class="muted">connecting…</span></header>
+<div id="update-alert" role="alert"></div>
 <div id="token-box"><form id="token-form"><label>Bearer token<input name="token" type="password" autocomplete="off"></label><button type="submit">Use token</button></form></div>
 <div class="grid">
 <section class="wide" id="rates-section"><h2>Lookups per second by category</h2><div id="rates" class="rates"></div></section>

@@ -10,7 +10,7 @@ import { REAL_RESPONSES, readRealResponseText } from '../../support/data.js';
 const registry = createExportRegistry();
 
 function render(name: string, snapshot: Snapshot, options: Record<string, unknown>): Promise<string> {
-  return prepareExport(registry, name, snapshot, options).render();
+  return prepareExport(registry, name, snapshot, options).renderText();
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');

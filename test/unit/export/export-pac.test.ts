@@ -11,7 +11,7 @@ const PROXY = 'PROXY proxy.contoso.com:8080';
 const registry = createExportRegistry();
 
 async function renderPac(snapshot: Snapshot, options: Record<string, unknown>): Promise<string> {
-  return prepareExport(registry, 'pac', snapshot, { proxy: PROXY, ...options }).render();
+  return prepareExport(registry, 'pac', snapshot, { proxy: PROXY, ...options }).renderText();
 }
 
 /** What the PAC must answer: the engine's category for { host, 443, tcp }, specific-first. */
@@ -127,6 +127,8 @@ describe('pac decisions on crafted data', () => {
     const pac = await loadPac(await renderPac(snapshot, { type: 1, tenant: 'contoso' }));
     try {
       expect(await pac.find('contoso.sharepoint.com')).toBe('DIRECT');
+      // OneDrive: Microsoft's tables for *.sharepoint.com list <tenant>-my.sharepoint.com too.
+      expect(await pac.find('contoso-my.sharepoint.com')).toBe('DIRECT');
       expect(await pac.find('fabrikam.sharepoint.com')).toBe(PROXY);
     } finally {
       pac.dispose();

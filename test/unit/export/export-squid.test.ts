@@ -27,7 +27,7 @@ function squidMatcher(conf: string): (host: string) => boolean {
 }
 
 async function render(snapshot: Snapshot, options: Record<string, unknown>): Promise<string> {
-  return prepareExport(registry, 'squid', snapshot, options).render();
+  return prepareExport(registry, 'squid', snapshot, options).renderText();
 }
 
 describe('squid exporter on the real snapshots', () => {

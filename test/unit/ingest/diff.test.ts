@@ -220,6 +220,6 @@ describe('m365fc diff', () => {
     expect((await cli([realResponsePath('worldwide-commit20200531.json')])).code).toBe(2);
     const bad = await cli([realResponsePath('worldwide-commit20200531.json'), '/nonexistent.json']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('ENOENT');
+    expect(bad.err).toContain('M365FC_ERR_INGEST_UNREADABLE');
   });
 });

@@ -68,13 +68,15 @@ describe('plugin registry', () => {
     expect(codeOf(() => r.options('hello', { times: '9' }))).toBe('M365FC_ERR_EXPORT_BAD_OPTION');
     expect(codeOf(() => r.options('hello', { times: ['1', '2'] }))).toBe('M365FC_ERR_EXPORT_BAD_OPTION');
     expect(codeOf(() => r.options('hello', { colour: 'red' }))).toBe('M365FC_ERR_EXPORT_BAD_OPTION');
+    // A query parser's null-prototype object can carry "__proto__" as an option name.
+    expect(codeOf(() => r.options('hello', JSON.parse('{"__proto__":"1"}') as Record<string, string>))).toBe('M365FC_ERR_EXPORT_BAD_OPTION');
     expect(codeOf(() => r.options('nope', {}))).toBe('M365FC_ERR_EXPORT_UNKNOWN');
   });
 
   it('turns an exception in render into M365FC_ERR_EXPORT_RENDER', async () => {
     const r = new PluginRegistry();
     r.register({ ...hello, render: () => { throw new Error('boom'); } });
-    await expect(r.render('hello', snapshotView(parseEndpointsResponse('[]')), {})).rejects.toMatchObject({ code: 'M365FC_ERR_EXPORT_RENDER' });
+    await expect(r.render('hello', snapshotView(parseEndpointsResponse('[{"id":1,"serviceArea":"Common","urls":["a.example"],"category":"Default","expressRoute":false,"required":false}]')), {})).rejects.toMatchObject({ code: 'M365FC_ERR_EXPORT_RENDER' });
   });
 
   it('loads plugins from a module path, and refuses a module of the wrong apiVersion or with no plugin', async () => {
@@ -92,7 +94,7 @@ describe('plugin registry', () => {
     const registry = createExportRegistry();
     await registry.load(good);
     const snapshot = parseEndpointsResponse(readRealResponseText('worldwide-commit20200531.json'));
-    const body = await prepareExport(registry, 'ids', snapshot).render();
+    const body = await prepareExport(registry, 'ids', snapshot).renderText();
     expect(body.split('\n')[0]).toBe(String(snapshot.sets[0]!.id));
     await expect(registry.load(old)).rejects.toMatchObject({ code: 'M365FC_ERR_PLUGIN_API_VERSION' });
     await expect(registry.load(none)).rejects.toMatchObject({ code: 'M365FC_ERR_PLUGIN_LOAD' });

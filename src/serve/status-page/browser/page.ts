@@ -35,6 +35,8 @@ interface Stats {
     refusedVersion?: string | null;
     backoffUntil?: string | null;
     nextCheck?: string | null;
+    upstream?: string | null;
+    dataAgeSeconds?: number | null;
   } | null;
   recentChanges?: Array<{
     version: string;
@@ -189,6 +191,21 @@ function renderUpdater(stats: Stats): void {
   ]);
 }
 
+// The first thing an operator sees when the service cannot reach Microsoft: that updates fail,
+// why (the updater's last error), and what is served meanwhile.
+function renderAlert(stats: Stats): void {
+  const u = stats.updater, d = stats.data, box = $('update-alert');
+  const failures = u?.consecutiveFailures ?? 0;
+  if (!u || !d || !(failures > 0 || u.stale)) { box.style.display = 'none'; return; }
+  const head = failures > 0
+    ? 'Updates from Microsoft fail: ' + failures + ' check' + (failures === 1 ? '' : 's') + ' in a row, last success ' + (u.lastSuccess ? ago(u.lastSuccess) : 'never')
+    : 'The data is stale: not confirmed current for ' + duration(u.dataAgeSeconds ?? null);
+  const why = u.lastErrorCode ? 'Why: ' + u.lastErrorCode + ': ' + (u.lastErrorMessage || 'asking ' + (u.upstream ?? 'upstream')) + '.' : '';
+  const serving = 'Still serving ' + d.source + ' data ' + d.version + (d.ageSeconds != null ? ', ' + duration(d.ageSeconds) + ' old' : '') + '. Next try ' + (u.nextCheck ? ago(u.nextCheck) : 'on the normal schedule') + '.';
+  box.replaceChildren(el('strong', {}, head), el('div', {}, why), el('div', {}, serving));
+  box.style.display = 'block';
+}
+
 function renderChanges(stats: Stats): void {
   const list = stats.recentChanges || [];
   if (list.length === 0) { $('changes').replaceChildren(el('li', { class: 'muted' }, 'No change published since this server started.')); return; }
@@ -212,7 +229,7 @@ async function poll(): Promise<void> {
     const res = await api('/v1/stats');
     if (!res.ok) throw new Error('HTTP ' + res.status);
     const stats = (await res.json()) as Stats;
-    renderData(stats); renderUpdater(stats); renderRates(stats); renderChanges(stats);
+    renderAlert(stats); renderData(stats); renderUpdater(stats); renderRates(stats); renderChanges(stats);
     $('conn').textContent = 'live, every ' + (POLL_MS / 1000) + ' s';
     $('conn').className = 'muted ok';
   } catch (err) {

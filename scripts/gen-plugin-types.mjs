@@ -2,9 +2,10 @@
 // Generates plugin-api/types.ts (the wire types vendors import) from openapi.yaml's
 // components.schemas. `--check` writes nothing and exits 1 when the file is stale
 // (test/unit/plugin-api/plugin-types.test.ts runs it). Plain JavaScript so that it runs without a build.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-file.mjs';
 import { parse } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,19 +116,5 @@ export function generate(specText) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = generate(readFileSync(SPEC, 'utf8'));
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(OUT, 'utf8');
-    } catch {
-      current = '';
-    }
-    if (current !== text) {
-      process.stderr.write('plugin-api/types.ts is stale: run `npm run gen:plugin-types`\n');
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(OUT, text);
-  }
+  writeOrCheck({ root, out: OUT, text: generate(readFileSync(SPEC, 'utf8')), npmScript: 'gen:plugin-types' });
 }

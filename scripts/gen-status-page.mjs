@@ -3,9 +3,10 @@
 // from src/serve/status-page/browser/page.ts, which tsconfig.browser.json type-checks with the DOM
 // library. `--check` writes nothing and exits 1 when the file is stale
 // (test/unit/serve/status-page-script.test.ts runs it). Plain JavaScript so that it runs without a build.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-file.mjs';
 import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,19 +30,5 @@ export function generate(source) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = generate(readFileSync(SRC, 'utf8'));
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(OUT, 'utf8');
-    } catch {
-      current = '';
-    }
-    if (current !== text) {
-      process.stderr.write('src/serve/status-page/page-script.gen.ts is stale: run `npm run gen:status-page`\n');
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(OUT, text);
-  }
+  writeOrCheck({ root, out: OUT, text: generate(readFileSync(SRC, 'utf8')), npmScript: 'gen:status-page' });
 }

@@ -30,7 +30,8 @@ import { generateScaledWorldwide } from '../support/generate-sets.js';
 import { makeLookupInputs } from '../support/flow-inputs.js';
 import { realisticFlows } from '../support/realistic-flows.js';
 import { lengthPrefixed, tcpFrameLoad } from './binary-load-client.js';
-import { httpLoad, wsLoad, type LoadResult } from './load-client.js';
+import { httpLoad, wsLoad } from './load-client.js';
+import { fmt, rowNamed, runRounds, type Case, type Row } from './rounds.js';
 import { start, stop, type Server } from './server-process.js';
 import { makeWorkload } from './workload.js';
 import { connect } from 'node:net';
@@ -41,16 +42,7 @@ const CLI = join(here, '../../src/cli/main.js');
 const ROUNDS = 3;
 const DISTINCT = 8;
 
-interface Row {
-  readonly name: string;
-  readonly flows: number;
-  readonly r: LoadResult;
-}
 const rows: Row[] = [];
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
 
 /** `n` flows per batch, `DISTINCT` batches cycling through `flows`. */
 function batches(flows: readonly Flow[], n: number): Flow[][] {
@@ -99,8 +91,6 @@ async function verify(s: Server, engine: Classifier, flows: readonly Flow[]): Pr
   if (!isDeepStrictEqual(post.results, flows.slice(0, 1000).map((f) => engine.classify(f)))) throw new Error('POST answers differ');
 }
 
-type Case = { name: string; flows: number; run: () => Promise<LoadResult> };
-
 function binaryCases(s: Server, label: string, flows: readonly Flow[], n: number, totals: { tcp: number; ws: number }): Case[] {
   const frames = batches(flows, n).map((b, k) => encodeRequest(k + 1, b));
   const tcpFrames = lengthPrefixed(frames);
@@ -117,26 +107,12 @@ function jsonWsCase(s: Server, label: string, flows: readonly Flow[], n: number,
 }
 
 async function runCases(cases: Case[]): Promise<void> {
-  const results = new Map<string, LoadResult[]>();
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) {
-      results.set(c.name, [...(results.get(c.name) ?? []), await c.run()]);
-      process.stdout.write('.');
-    }
-  }
-  for (const c of cases) {
-    const sorted = [...results.get(c.name)!].sort((a, b) => a.perSecond - b.perSecond);
-    rows.push({ name: c.name, flows: c.flows, r: sorted[sorted.length >> 1]! });
-  }
+  rows.push(...(await runRounds(cases, ROUNDS)));
 }
 
 const perCpu = (row: Row): number => (row.flows * 1e6) / row.r.serverCpuUs;
 const wall = (row: Row): number => row.r.perSecond * row.flows;
-function row(name: string): Row {
-  const r = rows.find((x) => x.name === name);
-  if (!r) throw new Error(`no row ${name}`);
-  return r;
-}
+const row = (name: string): Row => rowNamed(rows, name);
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -3,6 +3,7 @@
  * pipelining) and `ws`, latency per request, and the server's CPU time read from /proc, so a
  * ratio can be given per request of server CPU even when the load generator is the limit.
  */
+import type { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -76,6 +77,24 @@ export function summarize(latencies: Float64Array, n: number, seconds: number, t
   };
 }
 
+/** The timed part of every load: `warmup` requests uncounted, then `total` timed, with the
+ * server's CPU ticks read around the timed run. `run` answers the bytes received. */
+export async function measure(
+  serverPid: number,
+  o: { total: number; warmup: number },
+  run: (count: number, latencies: Float64Array | null) => Promise<number>,
+  afterWarmup: () => void = () => undefined,
+): Promise<LoadResult> {
+  await run(o.warmup, null);
+  afterWarmup();
+  const latencies = new Float64Array(o.total);
+  const ticks0 = serverTicks(serverPid);
+  const t0 = performance.now();
+  const bytes = await run(o.total, latencies);
+  const seconds = (performance.now() - t0) / 1000;
+  return summarize(latencies, o.total, seconds, serverTicks(serverPid) - ticks0, bytes);
+}
+
 /**
  * `total` requests made by `connections * pipelining` concurrent loops; `make(i)` gives the
  * i-th request. `warmup` requests run first and are not counted.
@@ -108,15 +127,75 @@ export async function httpLoad(
     return bytes;
   };
   try {
-    await run(o.warmup, null);
-    const latencies = new Float64Array(o.total);
-    const ticks0 = serverTicks(serverPid);
-    const t0 = performance.now();
-    const bytes = await run(o.total, latencies);
-    const seconds = (performance.now() - t0) / 1000;
-    return summarize(latencies, o.total, seconds, serverTicks(serverPid) - ticks0, bytes);
+    return await measure(serverPid, o, run);
   } finally {
     await pool.close();
+  }
+}
+
+/** How a windowed load talks over one kind of connection (a WebSocket, a TCP socket). */
+export interface WindowedIo<C> {
+  send(conn: C, i: number): void;
+  /** Calls `answer(bytes)` once per answer, in the order sent (it says true once the run is
+   * complete), or `fail` on an answer that is wrong. */
+  listen(conn: C, answer: (bytes: number) => boolean, fail: (e: Error) => void): void;
+  unlisten(conn: C): void;
+  close(conn: C): void;
+}
+
+/**
+ * `total` messages over `conns`, each keeping `window` messages unanswered, as a client
+ * pipelining its batches would; each connection answers in the order it was sent.
+ */
+export async function windowedLoad<C extends EventEmitter>(
+  conns: readonly C[],
+  serverPid: number,
+  o: { window: number; total: number; warmup: number },
+  io: WindowedIo<C>,
+): Promise<LoadResult> {
+  const run = (count: number, latencies: Float64Array | null): Promise<number> => {
+    let next = 0;
+    let done = 0;
+    let bytes = 0;
+    return new Promise((resolve, reject) => {
+      for (const conn of conns) {
+        const sentAt: number[] = [];
+        const ids: number[] = [];
+        const sendOne = (): void => {
+          const i = next++;
+          if (i >= count) return;
+          ids.push(i);
+          sentAt.push(performance.now());
+          io.send(conn, i);
+        };
+        const answer = (n: number): boolean => {
+          const t = sentAt.shift()!;
+          const i = ids.shift()!;
+          bytes += n;
+          if (latencies) latencies[i] = performance.now() - t;
+          if (++done === count) {
+            for (const c of conns) io.unlisten(c);
+            resolve(bytes);
+            return true;
+          }
+          sendOne();
+          return false;
+        };
+        io.listen(conn, answer, reject);
+        conn.once('close', () => reject(new Error('socket closed during the run')));
+        for (let k = 0; k < o.window; k++) sendOne();
+      }
+    });
+  };
+  try {
+    return await measure(serverPid, o, run, () => {
+      for (const c of conns) c.removeAllListeners('close');
+    });
+  } finally {
+    for (const c of conns) {
+      c.removeAllListeners('close');
+      io.close(c);
+    }
   }
 }
 
@@ -139,52 +218,15 @@ export async function wsLoad(
   o: { sockets: number; window: number; total: number; warmup: number; make: (i: number) => string | Buffer },
 ): Promise<LoadResult> {
   const sockets = await Promise.all(Array.from({ length: o.sockets }, () => openSocket(url)));
-  const run = (count: number, latencies: Float64Array | null): Promise<number> => {
-    let next = 0;
-    let done = 0;
-    let bytes = 0;
-    return new Promise((resolve, reject) => {
-      for (const ws of sockets) {
-        const sentAt: number[] = [];
-        const ids: number[] = [];
-        const sendOne = (): void => {
-          const i = next++;
-          if (i >= count) return;
-          ids.push(i);
-          sentAt.push(performance.now());
-          ws.send(o.make(i));
-        };
-        const onMessage = (data: Buffer): void => {
-          const t = sentAt.shift()!;
-          const i = ids.shift()!;
-          if (data[2] === 0x65 && data.toString().startsWith('{"error"')) reject(new Error(data.toString().slice(0, 200)));
-          if (data[0] === 0x4d && data[1] === 0x46 && data[3] !== 2) reject(new Error(`binary answer of kind ${data[3]}`));
-          bytes += data.length;
-          if (latencies) latencies[i] = performance.now() - t;
-          if (++done === count) {
-            for (const s of sockets) s.removeAllListeners('message');
-            resolve(bytes);
-          } else sendOne();
-        };
-        ws.on('message', onMessage);
-        ws.once('close', () => reject(new Error('socket closed during the run')));
-        for (let k = 0; k < o.window; k++) sendOne();
-      }
-    });
-  };
-  try {
-    await run(o.warmup, null);
-    for (const ws of sockets) ws.removeAllListeners('close');
-    const latencies = new Float64Array(o.total);
-    const ticks0 = serverTicks(serverPid);
-    const t0 = performance.now();
-    const bytes = await run(o.total, latencies);
-    const seconds = (performance.now() - t0) / 1000;
-    return summarize(latencies, o.total, seconds, serverTicks(serverPid) - ticks0, bytes);
-  } finally {
-    for (const ws of sockets) {
-      ws.removeAllListeners('close');
-      ws.close();
-    }
-  }
+  return windowedLoad(sockets, serverPid, o, {
+    send: (ws, i) => ws.send(o.make(i)),
+    listen: (ws, answer, fail) =>
+      ws.on('message', (data: Buffer) => {
+        if (data[2] === 0x65 && data.toString().startsWith('{"error"')) fail(new Error(data.toString().slice(0, 200)));
+        if (data[0] === 0x4d && data[1] === 0x46 && data[3] !== 2) fail(new Error(`binary answer of kind ${data[3]}`));
+        answer(data.length);
+      }),
+    unlisten: (ws) => ws.removeAllListeners('message'),
+    close: (ws) => ws.close(),
+  });
 }

@@ -26,6 +26,7 @@ import { request } from 'undici';
 import { WebSocket } from 'ws';
 import { createClassifier, loadBootstrapSnapshot, type Classifier } from '../../src/index.js';
 import { httpLoad, wsLoad, type HttpRequest, type LoadResult } from './load-client.js';
+import { fmt, rowNamed, runRounds, type Case, type Row } from './rounds.js';
 import { start, stop, type Server } from './server-process.js';
 import { measureStages, type StageCost } from './stages.js';
 import { batchOf, makeWorkload, type Workload } from './workload.js';
@@ -59,21 +60,7 @@ async function verify(url: string, engine: Classifier, w: Workload): Promise<voi
   if (!isDeepStrictEqual(got, { id: 1, ...want })) throw new Error('WebSocket batch differs from the engine');
 }
 
-function median(results: LoadResult[]): LoadResult {
-  return [...results].sort((a, b) => a.perSecond - b.perSecond)[results.length >> 1]!;
-}
-
-interface Row {
-  readonly name: string;
-  readonly flows: number;
-  readonly r: LoadResult;
-}
-
 const rows: Row[] = [];
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
 
 function printRows(): void {
   console.log(`\n${'case'.padEnd(44)}${'req/s'.padStart(10)}${'flows/s'.padStart(12)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'srv CPU us/req'.padStart(16)}`);
@@ -85,11 +72,7 @@ function printRows(): void {
   }
 }
 
-function find(name: string): LoadResult {
-  const row = rows.find((r) => r.name === name);
-  if (!row) throw new Error(`no row ${name}`);
-  return row.r;
-}
+const find = (name: string): LoadResult => rowNamed(rows, name).r;
 
 function meanAnswerBytes(engine: Classifier, w: Workload): number {
   let total = 0;
@@ -121,7 +104,6 @@ async function runCases(ours: Server, bare: Server | null, engine: Classifier, w
   const oursPid = ours.child.pid!;
   const barePid = bare?.child.pid ?? 0;
 
-  type Case = { name: string; flows: number; run: () => Promise<LoadResult> };
   const cases: Case[] = [];
   const http = (name: string, flows: number, url: string, pid: number, o: { connections: number; pipelining: number; total: number }, make: (i: number) => HttpRequest): Case => ({
     name,
@@ -147,15 +129,7 @@ async function runCases(ours: Server, bare: Server | null, engine: Classifier, w
     run: () => wsLoad(ours.url, oursPid, { sockets: 4, window: 4, total: 500, warmup: 100, make: (i) => msgs[i % BATCHES]! }),
   });
 
-  const results = new Map<string, LoadResult[]>();
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) {
-      const r = await c.run();
-      results.set(c.name, [...(results.get(c.name) ?? []), r]);
-      process.stdout.write('.');
-    }
-  }
-  for (const c of cases) rows.push({ name: c.name, flows: c.flows, r: median(results.get(c.name)!) });
+  rows.push(...(await runRounds(cases, ROUNDS)));
 }
 
 async function main(): Promise<void> {

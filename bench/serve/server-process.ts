@@ -3,25 +3,13 @@
  * bench's own process, never shares an event loop with the server it measures).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { request } from 'undici';
+import { freePort, untilReady } from '../../test/support/child-server.js';
 
 export interface Server {
   readonly child: ChildProcess;
   readonly url: string;
   /** Ports handed out for the `PORT`, `PORT2`... placeholders, in order. */
   readonly ports: readonly number[];
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /** Starts `node script args`, `PORT` and `PORT2` replaced by free ports; waits until
@@ -32,19 +20,8 @@ export async function start(script: string, args: string[], readyPath: string): 
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${ports[0]}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
-    try {
-      const r = await request(`${url}${readyPath}`);
-      await r.body.arrayBuffer();
-      if (r.statusCode === 200) return { child, url, ports };
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilReady(`${url}${readyPath}`, child, { name: script, timeoutMs: 30_000 });
+  return { child, url, ports };
 }
 
 export function stop(s: Server): Promise<void> {

@@ -5,7 +5,8 @@
  */
 import type { EndpointSet, Flow } from '../../src/core/types.js';
 import { Prng } from './prng.js';
-import { bigToWords, formatIPv4, formatIPv6Big, maskV4, maskV6, parseCidr } from './ip.js';
+import { bigintToWords } from '../../src/core/addresses.js';
+import { formatIPv4, formatIPv6Big, maskV4, maskV6, parseCidr } from './ip.js';
 
 export interface LookupInputs {
   readonly ipv4Texts: readonly string[];
@@ -97,7 +98,7 @@ export function makeLookupInputs(sets: readonly EndpointSet[], count = 4096, see
       a = p.net | (randomBig(prng, 128) & ~maskV6(p.len) & ((1n << 128n) - 1n));
     }
     const view = ipv6Words.subarray(4 * i, 4 * i + 4);
-    view.set(bigToWords(a));
+    view.set(bigintToWords(a));
     ipv6Binary.push(view);
     ipv6Texts.push(formatIPv6Big(a));
   }

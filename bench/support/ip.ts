@@ -1,8 +1,14 @@
 /**
- * Address text ↔ binary for the benchmarks' own baselines and generators. Written apart from
- * src/match so the linear-scan oracle does not share the engine's parser (and its bugs).
+ * Address text ↔ binary for the benchmarks' own baselines and generators.
+ * The parsers are written apart from src/core/addresses.ts ON PURPOSE: the linear-scan baseline
+ * (linear-scan.ts) checks the engine's answers, so it must not share the engine's parser (and
+ * its bugs). Formatting only makes inputs, which the engine and the baseline both parse, so it
+ * is the core's.
  * IPv4: a uint32 in a number. IPv6: four uint32 words, most significant first, or one bigint.
  */
+import { bigintToWords, formatIPv6 } from '../../src/core/addresses.js';
+
+export { formatIPv4 } from '../../src/core/addresses.js';
 
 export function parseIPv4Text(s: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
@@ -51,44 +57,14 @@ export function parseIPv6Big(s: string): bigint | null {
   return w === null ? null : wordsToBig(w);
 }
 
-export function bigToWords(v: bigint): Uint32Array {
-  const w = new Uint32Array(4);
-  for (let k = 0; k < 4; k++) w[k] = Number((v >> BigInt(96 - 32 * k)) & 0xffffffffn);
-  return w;
-}
-
 export function wordsToBig(w: ArrayLike<number>): bigint {
   let v = 0n;
   for (let k = 0; k < 4; k++) v = (v << 32n) | BigInt((w[k] ?? 0) >>> 0);
   return v;
 }
 
-export function formatIPv4(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-/** RFC 5952: lower case, no leading zeros, the longest run (>= 2) of zero groups as `::`. */
 export function formatIPv6Big(v: bigint): string {
-  const g: number[] = [];
-  for (let k = 0; k < 8; k++) g.push(Number((v >> BigInt(112 - 16 * k)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let k = 0; k < 8; ) {
-    if (g[k] !== 0) {
-      k++;
-      continue;
-    }
-    let e = k;
-    while (e < 8 && g[e] === 0) e++;
-    if (e - k > bestLen) {
-      bestStart = k;
-      bestLen = e - k;
-    }
-    k = e;
-  }
-  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  return formatIPv6(bigintToWords(v));
 }
 
 export type Cidr =

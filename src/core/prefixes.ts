@@ -116,35 +116,43 @@ export function toCidrs(merged: readonly Interval[], family: Family): string[] {
   return merged.flatMap((iv) => intervalToPrefixes(iv, family).map((p) => formatPrefix(family, p.network, p.length)));
 }
 
-export interface RankedPrefix extends PrefixInterval {
+export interface Ranked extends PrefixInterval {
   /** Lower wins a tie between prefixes of the same length (the category rank). */
   readonly rank: number;
-  readonly selected: boolean;
 }
 
 /**
- * The addresses whose longest matching prefix (ties: lowest rank) is a selected one, merged.
- * This is the engine's IP verdict in specific-first mode, so a more specific prefix of another
- * category inside a selected one is cut out of it.
+ * The address space of one family cut at every prefix bound; for each piece some prefix covers,
+ * the prefix that wins it: the longest, ties to the lowest rank. This is the engine's IP verdict
+ * in specific-first mode, so a more specific prefix of another category cuts into a wider one.
  */
-export function winningIntervals(prefixes: readonly RankedPrefix[]): Interval[] {
+export function segmentWinners<P extends Ranked>(prefixes: readonly P[]): Array<{ readonly winner: P; readonly interval: Interval }> {
   const bounds = new Set<bigint>();
   for (const p of prefixes) {
     bounds.add(p.lo);
     bounds.add(p.hi + 1n);
   }
   const cuts = [...bounds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const picked: Interval[] = [];
+  const out: Array<{ winner: P; interval: Interval }> = [];
   for (let k = 0; k + 1 < cuts.length; k++) {
     const lo = cuts[k]!;
-    let winner: RankedPrefix | undefined;
+    let winner: P | undefined;
     for (const p of prefixes) {
       if (p.lo > lo || p.hi < lo) continue;
       if (winner === undefined || p.length > winner.length || (p.length === winner.length && p.rank < winner.rank)) winner = p;
     }
-    if (winner?.selected === true) picked.push({ lo, hi: cuts[k + 1]! - 1n });
+    if (winner !== undefined) out.push({ winner, interval: { lo, hi: cuts[k + 1]! - 1n } });
   }
-  return mergeIntervals(picked);
+  return out;
+}
+
+export interface RankedPrefix extends Ranked {
+  readonly selected: boolean;
+}
+
+/** The addresses whose winning prefix (segmentWinners) is a selected one, merged. */
+export function winningIntervals(prefixes: readonly RankedPrefix[]): Interval[] {
+  return mergeIntervals(segmentWinners(prefixes).filter((s) => s.winner.selected).map((s) => s.interval));
 }
 
 /** An address's family and value, or null. Brackets and zone ids are not addresses here. */

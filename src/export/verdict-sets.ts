@@ -1,5 +1,5 @@
 import { parsePortList, type CategoryName, type EndpointSetView, type SnapshotView } from '../../plugin-api/plugin.js';
-import { mergeIntervals, prefixInterval, type Family, type Interval, type PrefixInterval } from '../core/prefixes.js';
+import { mergeIntervals, prefixInterval, segmentWinners, type Family, type Interval, type Ranked } from '../core/prefixes.js';
 
 /**
  * The engine's IP verdict (specific-first: longest prefix, then the better category) as address
@@ -27,30 +27,14 @@ export interface PortSegment {
   readonly sets: VerdictSets;
 }
 
-interface Ranked extends PrefixInterval {
-  readonly rank: number;
-}
-
 function emptySets(): VerdictSets {
   return { Optimize: { 4: [], 6: [] }, Allow: { 4: [], 6: [] }, Default: { 4: [], 6: [] } };
 }
 
-const bigCmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Per elementary segment between prefix bounds, the winner (longest, then lowest rank); merged per category. */
+/** The winner of each piece of the family's address space (segmentWinners); merged per category. */
 function verdictOf(prefixes: readonly Ranked[], family: Family, into: VerdictSets): void {
-  const list = prefixes.filter((p) => p.family === family);
-  const cuts = [...new Set(list.flatMap((p) => [p.lo, p.hi + 1n]))].sort(bigCmp);
   const picked: Interval[][] = [[], [], []];
-  for (let k = 0; k + 1 < cuts.length; k++) {
-    const lo = cuts[k]!;
-    let winner: Ranked | undefined;
-    for (const p of list) {
-      if (p.lo > lo || p.hi < lo) continue;
-      if (winner === undefined || p.length > winner.length || (p.length === winner.length && p.rank < winner.rank)) winner = p;
-    }
-    if (winner !== undefined) picked[winner.rank]!.push({ lo, hi: cuts[k + 1]! - 1n });
-  }
+  for (const { winner, interval } of segmentWinners(prefixes.filter((p) => p.family === family))) picked[winner.rank]!.push(interval);
   for (const c of CATEGORY_ORDER) into[c][family] = mergeIntervals(picked[RANK[c]]!);
 }
 

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEndpointsResponse } from '../../src/ingest/parse-endpoints.js';
 import type { Timers } from '../../src/follow/updater.js';
+import { Follower } from '../../src/follow/follower.js';
+import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
+import { resolveServeConfig, type ServeConfig } from '../../src/serve/config.js';
 import type { Snapshot } from '../../src/core/types.js';
 import { readRealResponseText, type RealResponse } from '../support/data.js';
 
@@ -59,4 +62,13 @@ export function realSnapshot(file: RealResponse, version = '0000000000', origin:
 export function tempDir(prefix = 'm365fc-fault-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What `m365fc serve ARGV` does before it listens: options resolved as the CLI resolves them
+ * and the Follower opened, with short upstream timeouts. */
+export async function openFollower(argv: string[], timers?: ManualTimers): Promise<{ config: ServeConfig; follower: Follower }> {
+  const config = resolveServeConfig(expandBooleanFlags(argv, FOLLOW_OPTIONS), {}, FOLLOW_OPTIONS);
+  const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
+  const follower = await Follower.open({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500, timers });
+  return { config, follower };
 }

@@ -4,9 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Pool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LAST_KNOWN_GOOD_FILE, StateStore } from '../../src/follow/state-store.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
 import { Follower } from '../../src/follow/follower.js';
-import { resolveServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../src/follow/webhooks.js';
 import { call } from '../integration/helpers.js';
@@ -14,7 +12,7 @@ import { TestSocket } from '../integration/ws-client.js';
 import { realResponsePath } from '../support/data.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { expectResponse } from '../support/openapi.js';
-import { ManualTimers, tempDir } from './helpers.js';
+import { ManualTimers, openFollower, tempDir } from './helpers.js';
 
 /** The updater wired into the real service: start order, refresh, history, status, WebSocket and webhook events. */
 
@@ -46,10 +44,7 @@ afterEach(async () => {
 async function serve(argv: string[], o: { listen?: boolean; timers?: ManualTimers } = {}): Promise<{ server: RunningServer | null; follower: Follower; pool: Pool | null }> {
   const adminFile = join(tmp.dir, 'admin-tokens');
   writeFileSync(adminFile, `${ADMIN}\n`);
-  const args = expandBooleanFlags(['--port', '0', '--log-level', 'silent', '--admin-token-file', adminFile, ...argv], FOLLOW_OPTIONS);
-  const config = resolveServeConfig(args, {}, FOLLOW_OPTIONS);
-  const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
-  const follower = await Follower.open({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500, timers: o.timers });
+  const { config, follower } = await openFollower(['--port', '0', '--log-level', 'silent', '--admin-token-file', adminFile, ...argv], o.timers);
   const entry: { server: RunningServer | null; follower: Follower; pool: Pool | null } = { server: null, follower, pool: null };
   running.push(entry);
   if (o.listen === false) return entry;

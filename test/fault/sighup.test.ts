@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeSnapshot } from '../../src/ingest/snapshot-file.js';
+import { freePort } from '../support/child-server.js';
 import { REPO_ROOT } from '../support/data.js';
 import { TestSocket } from '../integration/ws-client.js';
 import { realSnapshot, tempDir } from './helpers.js';
@@ -23,17 +23,6 @@ let url = '';
 const lines: string[] = [];
 const waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
 let dataFile = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function logLine(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
   return new Promise((resolve) => waiters.push({ pred, resolve }));

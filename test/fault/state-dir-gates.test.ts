@@ -1,19 +1,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run, UPDATE_EXIT } from '../../src/cli/commands/update.js';
 import { Follower } from '../../src/follow/follower.js';
-import { expandBooleanFlags, FOLLOW_OPTIONS, followConfig } from '../../src/follow/options.js';
 import { LAST_KNOWN_GOOD_FILE, QUERY_FILE, StateStore } from '../../src/follow/state-store.js';
 import { serializeSnapshot } from '../../src/ingest/snapshot-file.js';
-import { resolveServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import type { Snapshot } from '../../src/core/types.js';
 import { call } from '../integration/helpers.js';
+import { captureCli, type CliOutput } from '../support/cli-output.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { LogLines } from '../support/log-lines.js';
-import { tempDir } from './helpers.js';
+import { openFollower, tempDir } from './helpers.js';
 
 /**
  * Issue 16 item 1: whatever reaches the live index from a shared state dir passes the gates of
@@ -51,10 +50,7 @@ interface Served {
 
 /** What `m365fc serve ARGV` does, on port 0, logging into a LogLines. */
 async function serve(argv: string[]): Promise<Served> {
-  const args = expandBooleanFlags(['--port', '0', '--log-level', 'silent', '--state-dir', stateDir, '--upstream', fake.url, ...argv], FOLLOW_OPTIONS);
-  const config = resolveServeConfig(args, {}, FOLLOW_OPTIONS);
-  const follow = followConfig(config.extra, { tenant: config.tenant, data: config.data });
-  const follower = await Follower.open({ data: config.data, precedence: config.precedence, follow }, { startupTimeoutMs: 5000, headersTimeoutMs: 500, bodyTimeoutMs: 500 });
+  const { config, follower } = await openFollower(['--port', '0', '--log-level', 'silent', '--state-dir', stateDir, '--upstream', fake.url, ...argv]);
   const server = await startServer(config, { liveIndex: follower.liveIndex, defaultMetrics: false, underPressure: false });
   const log = new LogLines();
   follower.start(log);
@@ -63,18 +59,8 @@ async function serve(argv: string[]): Promise<Served> {
   return { server, follower, pool, log };
 }
 
-async function update(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
-  try {
-    const code = await run(['--state-dir', stateDir, '--upstream', fake.url, ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+function update(...args: string[]): Promise<CliOutput> {
+  return captureCli(() => run(['--state-dir', stateDir, '--upstream', fake.url, ...args]));
 }
 
 async function classify(pool: Pool, q: string): Promise<Record<string, unknown>> {

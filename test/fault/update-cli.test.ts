@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run, UPDATE_EXIT } from '../../src/cli/commands/update.js';
 import { StateStore } from '../../src/follow/state-store.js';
+import { captureCli, type CliOutput } from '../support/cli-output.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { tempDir } from './helpers.js';
 
@@ -21,18 +22,8 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-async function update(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
-  try {
-    const code = await run(['--state-dir', stateDir, '--upstream', fake.url, '--no-ipv6', ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+function update(...args: string[]): Promise<CliOutput> {
+  return captureCli(() => run(['--state-dir', stateDir, '--upstream', fake.url, '--no-ipv6', ...args]));
 }
 
 describe('m365fc update', () => {

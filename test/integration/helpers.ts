@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import type { EndpointSet, Flow, Snapshot } from '../../src/core/types.js';
+import type { RefreshResult } from '../../src/follow/live-index.js';
 import { resolveServeConfig, type ServeConfig } from '../../src/serve/config.js';
 import { startServer, type RunningServer, type StartDeps } from '../../src/serve/server.js';
 
@@ -23,6 +25,43 @@ export function tempFile(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+/**
+ * Makes POST /v1/admin/refresh hang until `release()`: a request held in flight for the
+ * shutdown tests. `called` settles once the request has reached the refresh.
+ */
+export function holdRefresh(server: RunningServer): { called: Promise<void>; release: () => void } {
+  let finish: ((r: RefreshResult) => void) | undefined;
+  let reached!: () => void;
+  const called = new Promise<void>((r) => (reached = r));
+  server.liveIndex.attach({
+    updaterStatus: () => null,
+    changes: () => [],
+    refresh: () => {
+      reached();
+      return new Promise((r) => (finish = r));
+    },
+  });
+  const release = (): void => {
+    if (finish === undefined) throw new Error('release() before the refresh was reached');
+    finish({ status: 'unchanged', version: server.liveIndex.current!.version });
+  };
+  return { called, release };
+}
+
+/** Sends raw bytes to 127.0.0.1:`port`: what undici would not send. Resolves with all the
+ * server wrote before it closed the connection; rejects on a socket error. */
+export function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
+    s.write(bytes);
+  });
 }
 
 export interface JsonResponse {

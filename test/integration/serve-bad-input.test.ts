@@ -1,9 +1,8 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import type { RunningServer } from '../../src/serve/server.js';
 import { expectResponse } from '../support/openapi.js';
-import { call, startTestServer, type JsonResponse } from './helpers.js';
+import { call, rawExchange, startTestServer, type JsonResponse } from './helpers.js';
 
 /** Bad input on every route gets its coded 4xx, never a 5xx, and the server keeps serving. */
 
@@ -31,18 +30,7 @@ async function stillServing(): Promise<void> {
   expect(r.status).toBe(200);
 }
 
-/** Sends raw bytes and returns what the server answers before it closes the connection. */
-function raw(bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(server.port, '127.0.0.1');
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-    s.write(bytes);
-  });
-}
+const raw = (bytes: string): Promise<string> => rawExchange(server.port, bytes);
 
 describe('GET /v1/classify query errors', () => {
   it.each([

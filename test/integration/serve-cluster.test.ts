@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pool, request } from 'undici';
+import { exited, freePort, untilReady } from '../support/child-server.js';
 import { REPO_ROOT } from '../support/data.js';
 import { TestSocket } from './ws-client.js';
 
@@ -13,38 +13,6 @@ import { TestSocket } from './ws-client.js';
  */
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
-
-async function ready(url: string, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
-    try {
-      const r = await request(`${url}/readyz`);
-      await r.body.text();
-      if (r.statusCode === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function sumOf(metrics: string, name: string, match: string): number {
   let total = 0;
@@ -61,7 +29,7 @@ describe.skipIf(!existsSync(CLI))('m365fc serve --workers 2', () => {
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const url = `http://127.0.0.1:${port}`;
     try {
-      await ready(url, child);
+      await untilReady(`${url}/readyz`, child, { name: 'serve' });
       const pool = new Pool(url, { connections: 8 });
       const lookups = 200;
       await Promise.all(

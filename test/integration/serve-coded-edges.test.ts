@@ -1,9 +1,8 @@
-import { connect } from 'node:net';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/serve/server.js';
 import { expectResponse } from '../support/openapi.js';
-import { call, startTestServer } from './helpers.js';
+import { call, rawExchange, startTestServer } from './helpers.js';
 import { TestSocket } from './ws-client.js';
 
 /** Answers that came from Node, fastify or ws without our coded body now carry it (issue 16, item 7). */
@@ -29,28 +28,19 @@ interface RawAnswer {
 }
 
 /** Sends raw bytes; parses the one answer the server gives before it closes the connection. */
-function raw(bytes: string): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const s = connect(server.port, '127.0.0.1');
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('error', reject);
-    s.on('close', () => {
-      const [head = '', text = ''] = out.split('\r\n\r\n', 2);
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // left as text: the assertions below then fail with it in view
-      }
-      resolve({ text: out, status: Number(statusLine.split(' ')[1]), headers, body });
-    });
-    s.write(bytes);
-  });
+async function raw(bytes: string): Promise<RawAnswer> {
+  const out = await rawExchange(server.port, bytes);
+  const [head = '', text = ''] = out.split('\r\n\r\n', 2);
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // left as text: the assertions below then fail with it in view
+  }
+  return { text: out, status: Number(statusLine.split(' ')[1]), headers, body };
 }
 
 function expectCoded(r: { status: number; headers: Record<string, string | string[] | undefined>; body: unknown }, path: string, status: number, code: string): void {

@@ -1,7 +1,6 @@
 import { Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { RefreshResult } from '../../src/follow/live-index.js';
-import { startTestServer, tempFile } from './helpers.js';
+import { holdRefresh, startTestServer, tempFile } from './helpers.js';
 
 /**
  * Shutdown takes about as long as the slowest request in flight (issue 16, item 6): the drained
@@ -14,17 +13,7 @@ const ADMIN = 'admin-token-0123456789abcdef';
 describe('shutdown with a request in flight', () => {
   it('completes in under 1 s; the answer says Connection: close; an idle keep-alive connection is closed', async () => {
     const server = await startTestServer(['--admin-token-file', tempFile('admin', ADMIN)]);
-    let release!: (r: RefreshResult) => void;
-    let refreshing!: () => void;
-    const refreshCalled = new Promise<void>((r) => (refreshing = r));
-    server.liveIndex.attach({
-      updaterStatus: () => null,
-      changes: () => [],
-      refresh: () => {
-        refreshing();
-        return new Promise((r) => (release = r));
-      },
-    });
+    const held = holdRefresh(server);
     const pool = new Pool(server.url, { connections: 2 });
     // One connection left idle after an answer, kept alive.
     const warm = await pool.request({ method: 'GET', path: '/healthz' });
@@ -32,12 +21,12 @@ describe('shutdown with a request in flight', () => {
     expect(warm.headers['connection']).toBe('keep-alive');
 
     const slow = pool.request({ method: 'POST', path: '/v1/admin/refresh', headers: { authorization: `Bearer ${ADMIN}` } });
-    await refreshCalled;
+    await held.called;
     const started = performance.now();
     let closedAt = 0;
     const closing = server.close().then(() => (closedAt = performance.now()));
     // The request in flight takes 200 ms more.
-    setTimeout(() => release({ status: 'unchanged', version: server.liveIndex.current!.version }), 200);
+    setTimeout(held.release, 200);
     const res = await slow;
     expect(res.statusCode).toBe(200);
     expect(res.headers['connection']).toBe('close');

@@ -3,8 +3,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { runUntilSignal } from '../../src/serve/cluster.js';
-import type { RefreshResult } from '../../src/follow/live-index.js';
-import { startTestServer, tempFile } from './helpers.js';
+import { holdRefresh, startTestServer, tempFile } from './helpers.js';
 import { TestSocket } from './ws-client.js';
 
 /** Graceful shutdown: stop accepting, finish in-flight requests, close WebSockets with a frame. */
@@ -61,17 +60,7 @@ describe('shutdown under load', () => {
   it('requests on open connections while draining are answered; readiness says shutting down', async () => {
     const admin = 'admin-token-0123456789abcdef';
     const server = await startTestServer(['--admin-token-file', tempFile('admin', admin)]);
-    let release!: (r: RefreshResult) => void;
-    let refreshing!: () => void;
-    const refreshCalled = new Promise<void>((r) => (refreshing = r));
-    server.liveIndex.attach({
-      updaterStatus: () => null,
-      changes: () => [],
-      refresh: () => {
-        refreshing();
-        return new Promise((r) => (release = r));
-      },
-    });
+    const held = holdRefresh(server);
     // A raw socket: undici would not pipeline a GET behind a POST.
     const socket = connect(server.port, '127.0.0.1');
     let received = '';
@@ -79,13 +68,13 @@ describe('shutdown under load', () => {
     socket.on('data', (d: string) => (received += d));
     const ended = new Promise<void>((r) => socket.on('close', () => r()));
     socket.write(`POST /v1/admin/refresh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\nContent-Length: 0\r\n\r\n`);
-    await refreshCalled;
+    await held.called;
     const closing = server.close();
     // The connection is busy, so it stays open; a request pipelined on it is still answered.
     await new Promise((r) => setTimeout(r, 20));
     socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise((r) => setTimeout(r, 20));
-    release({ status: 'unchanged', version: server.liveIndex.current!.version });
+    held.release();
     await closing;
     await ended;
     const answers = received.split(/(?=HTTP\/1\.1 )/);

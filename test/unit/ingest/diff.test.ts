@@ -1,10 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run as runDiff } from '../../../src/cli/commands/diff.js';
 import { bootstrapPath } from '../../../src/ingest/bootstrap.js';
 import { diffSnapshots, formatDiff, measureCoverage, patternCovers, type SnapshotDiff } from '../../../src/ingest/diff.js';
 import { parseEndpointsResponse, snapshotFromSets } from '../../../src/ingest/parse-endpoints.js';
 import type { ChangeRecord } from '../../../src/core/types.js';
 import type { Snapshot } from '../../../src/core/types.js';
+import { captureCli, type CliOutput } from '../../support/cli-output.js';
 import { readRealResponse, readRealResponseText, realResponsePath, type RealResponse } from '../../support/data.js';
 
 function real(name: RealResponse, version: string): Snapshot {
@@ -186,19 +187,7 @@ describe('readRealResponse', () => {
 });
 
 describe('m365fc diff', () => {
-  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
-    try {
-      const code = await runDiff(args);
-      return { code, out: out.join(''), err: err.join('') };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  }
+  const cli = (args: string[]): Promise<CliOutput> => captureCli(() => runDiff(args));
 
   it('prints the diff of two responses and exits 1 when they differ', async () => {
     const r = await cli([realResponsePath('worldwide-commit20191124.json'), realResponsePath('worldwide-commit20200531.json'), '--old-version', '2019102800']);

@@ -99,7 +99,8 @@ export class Classifier {
       if (pair < 0) {
         const host = normalizeHost(rawHost);
         if (typeof host === 'number') return HOST_ERRORS[host]!;
-        pair = bestHostPair(ix, host, column);
+        // the normal form is the raw string itself unless it had upper case or a trailing dot
+        pair = bestHostPair(ix, host, column, host === rawHost && ix.precedence === 'specific-first');
       }
       if (pair >= 0) {
         if (family === 0) return ix.answers.host[pair]!;

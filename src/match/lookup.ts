@@ -107,11 +107,13 @@ export function bestExactPair(ix: CompiledIndex, host: string, column: number): 
 /**
  * The best eligible host pair for a host, or -1. `host` must be what the last normalizeHost call
  * returned: its dots and suffix hashes are read from HOST_DOTS instead of walking the host again.
+ * `exactTried`: bestExactPair already answered -1 for this very host (specific-first), so the
+ * exact table is not read twice.
  */
-export function bestHostPair(ix: CompiledIndex, host: string, column: number): number {
+export function bestHostPair(ix: CompiledIndex, host: string, column: number, exactTried = false): number {
   const m = ix.hosts;
   let best = -1;
-  const exact = m.exact.get(host);
+  const exact = exactTried ? undefined : m.exact.get(host);
   if (exact !== undefined) {
     best = bestOfPairs(ix, exact, column, -1);
     // specific-first: an exact host outranks every wildcard, so the walk cannot improve on it.

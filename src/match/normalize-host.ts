@@ -33,12 +33,65 @@ function classifyColon(host: string): HostError {
  */
 export const HOST_DOTS = { count: 0, at: new Int32Array(127), hash: new Int32Array(127) };
 
+// Character classes of the fast path, by code unit below 128: 0 anything it leaves to the full
+// walk (upper case, ':', '[', ']', bad characters), DIGIT, NAME ([a-z_-], bit 4 set), DOT.
+const DIGIT = 1;
+const DOT = 2;
+const NAME = 5;
+const CLASS = new Uint8Array(128);
+for (let c = 97; c <= 122; c++) CLASS[c] = NAME;
+for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
+CLASS[45] = NAME;
+CLASS[95] = NAME;
+CLASS[46] = DOT;
+
 /**
  * TLS SNI / HTTP Host → the form patterns are matched against: lower case, one trailing dot removed.
  * Returns the host (the same string when it was already normal) or a HostError.
  * Labels: 1-63 characters of [a-z0-9_-]; the whole name at most 253.
+ *
+ * Fast path for what SNI and Host headers nearly always are, lower-case ASCII names: one table
+ * read and one branch a character, label lengths checked at the dots; anything else (upper case,
+ * a port, an IP literal, a bad or empty label) goes to the full walk, which alone decides errors
+ * (bench/match/hosts, same run: normalize 1.33x, engine against the Map.get probe 64 → see README).
  */
 export function normalizeHost(raw: string): string | HostError {
+  let n = raw.length;
+  if (n > 0 && raw.charCodeAt(n - 1) === 46) n--;
+  if (n === 0 || n > 253) return normalizeFull(raw);
+  let h = FNV_OFFSET;
+  let seen = 0;
+  let dots = 0;
+  // the dot (or n) that ends the label being read
+  let end = n;
+  const { at, hash } = HOST_DOTS;
+  for (let i = n - 1; i >= 0; i--) {
+    const c = raw.charCodeAt(i);
+    const k = c < 128 ? CLASS[c]! : 0;
+    if (k === DOT) {
+      const len = end - i - 1;
+      if (len === 0 || len > 63) return normalizeFull(raw);
+      end = i;
+      h = Math.imul(h ^ 46, FNV_PRIME);
+      at[dots] = i;
+      hash[dots++] = h;
+      continue;
+    }
+    if (k === 0) return normalizeFull(raw);
+    seen |= k;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  // all digits and dots: an IPv4 address or nothing, which the full walk tells apart
+  if (end === 0 || end > 63 || (seen & 4) === 0) return normalizeFull(raw);
+  HOST_DOTS.count = dots;
+  return n === raw.length ? raw : raw.slice(0, n);
+}
+
+/**
+ * The full walk: every host the fast path does not accept (upper case, errors and their codes).
+ * Exported for the test that checks both paths agree on every host it generates.
+ */
+export function normalizeFull(raw: string): string | HostError {
   let n = raw.length;
   if (n > 0 && raw.charCodeAt(n - 1) === 46) n--;
   if (n === 0) return HOST_BAD;

@@ -127,14 +127,19 @@ export function bestHostPair(ix: CompiledIndex, host: string, column: number, ex
   }
   const n = host.length;
   const { count, at, hash } = HOST_DOTS;
-  // one probe of the suffix table per dot, from the last dot to the first
+  // one probe of the suffix table per dot, from the last dot to the first; none where no key has
+  // the suffix's length (classify({ host }) 1.02x on bench/match/hosts, same process)
+  const suffixLengths = m.suffixes.lengths;
   for (let k = 0; k < count; k++) {
     const i = at[k]!;
+    if (suffixLengths[n - i] !== 1) continue;
     const entry = probe(m.suffixes, hash[k]!, host, n - i, true);
     if (entry !== undefined) best = bestOfItems(ix, entry.items, host, i, column, best);
   }
-  if (count > 0 && m.heads.entries.length !== 0) {
-    const firstDot = at[count - 1]!;
+  const firstDot = count > 0 ? at[count - 1]! : -1;
+  // most first labels have no head key's length, so most hosts skip hashing their first label
+  // (classify({ host }) 80-81 → 84-89 % of the Map.get probe of bench/match/hosts, same process)
+  if (firstDot >= 0 && m.heads.lengths[firstDot + 1] === 1) {
     const entry = probe(m.heads, forwardHashRange(host, 0, firstDot + 1), host, firstDot + 1, false);
     if (entry !== undefined) best = bestOfItems(ix, entry.items, host, 0, column, best);
   }

@@ -15,7 +15,7 @@ import { forwardHash, reverseHash } from '../core/host-hash.js';
  *     slotHash   Int32Array(2^k)        FNV-1a of R read backwards; open addressing, linear probe
  *     slotEntry  Int32Array(2^k)        entry index + 1 (0 = free slot)
  *     entries    KeyEntry[]          R and the patterns filed under it
- *     lengths    Uint8Array(256)        1 at each key length: a host part of another length is not hashed
+ *     lengths    Uint8Array(256)        1 at each key length: a host part of another length is not looked up
  *   heads      KeyTable               the same, keyed by FNV-1a (forwards) of a first label and its dot
  *                                       (`x.`): patterns with no dot after their last `*` but a dotted
  *                                       literal head (`x.example.*`)

@@ -1,5 +1,7 @@
+import { formatIPv4, parseIPv4 } from '../core/addresses.js';
 import type { Aggregator } from './aggregate.js';
-import { emptyRecord, type FlowRecord } from './flow-record.js';
+import { ConnectionTable } from './connection-table.js';
+import { destText, emptyRecord, hasDest, hasSource, NOT_PARSED, resolveSource, sourceText, type FlowRecord } from './flow-record.js';
 import { EXTERNAL, INTERNAL, INVALID, type InternalNets } from './internal-nets.js';
 import { detach } from './top-k.js';
 
@@ -11,7 +13,7 @@ import { detach } from './top-k.js';
  * that turned 5-tuple: a record whose start is within `window` seconds of the connection's last
  * record adds its bytes to it, and the connection is counted once when it ends (E), falls out
  * of the window, or the table is full (oldest first). Memory: at most `capacity` open
- * connections, about 200 bytes each.
+ * connections, about 100 bytes each (connection-table.ts).
  */
 
 export const JOIN_NONE = 0;
@@ -21,20 +23,6 @@ export const JOIN_END = 2;
 
 export const BAD_IP = 'M365FC_ERR_FLOW_BAD_IP';
 const JOINED_TEXT = '(a connection joined from several records)';
-
-interface Open {
-  ip: string;
-  host: string | undefined;
-  port: string | number | undefined;
-  protocol: 'tcp' | 'udp' | undefined;
-  bytes: number;
-  site: string;
-  path: string;
-  end: number;
-  internal: boolean;
-  file: string;
-  line: number;
-}
 
 export interface JoinOptions {
   /** Seconds. */
@@ -46,7 +34,7 @@ export class ConnectionStage {
   /** Records that were added to a connection already open (replies, continuations). */
   joined = 0;
   readonly internalDest = { flows: 0, bytes: 0, examples: [] as string[] };
-  private readonly open = new Map<string, Open>();
+  private readonly open: ConnectionTable;
   private now = -Infinity;
   private pushes = 0;
   private readonly scratch = emptyRecord();
@@ -55,34 +43,60 @@ export class ConnectionStage {
     private readonly agg: Aggregator,
     private readonly nets: InternalNets,
     private readonly opts: JoinOptions,
-  ) {}
+  ) {
+    // One slot more than the capacity is briefly used before the oldest is counted, one for an E that opens and closes.
+    this.open = new ConnectionTable(opts.capacity + 2);
+  }
+
+  /** The kind of the record's destination, parsing it once (kept in rec.ip4 for the join key). */
+  private destKind(rec: FlowRecord): number {
+    if (rec.ip4 === NOT_PARSED) rec.ip4 = parseIPv4(rec.ip!);
+    return rec.ip4 >= 0 ? this.nets.kindV4(rec.ip4) : this.nets.kind(rec.ip!);
+  }
 
   /** Turns, joins or counts `rec`; returns why it cannot be counted, else null. */
   push(rec: FlowRecord, join: number, file: string, line: number, window = this.opts.window): string | null {
-    if (rec.src === undefined && join === JOIN_NONE) {
+    const src = hasSource(rec);
+    if (!src && join === JOIN_NONE) {
       // A log of destinations only (generic CSV): nothing to turn. Microsoft's prefixes hold no
       // internal address, so only a flow that is not Microsoft 365 needs the check (measured: the
       // check on every record cost 7 points of the CSV bench's ratio).
+      const ip = destText(rec);
       const err = this.agg.add(rec);
-      if (err === null && !this.agg.lastM365 && rec.ip !== undefined && this.nets.isInternal(rec.ip)) this.countInternal(rec.ip, rec.bytes);
+      if (err === null && !this.agg.lastM365 && ip !== undefined && this.destKind(rec) === INTERNAL) this.countInternal(ip, rec.bytes);
       return err;
     }
     let internal = false;
-    if (rec.ip !== undefined) {
-      // Counted at once, the engine checks the address itself; a joined record needs it valid for its key.
-      let dk = join === JOIN_NONE ? (this.nets.isInternal(rec.ip) ? INTERNAL : EXTERNAL) : this.nets.kind(rec.ip);
-      if (dk === INVALID) return BAD_IP;
+    if (hasDest(rec)) {
+      // The engine checks the address itself; INVALID matters only to a joined record (its key).
+      // Counted at once, a text address is told external by its first octet where it can be
+      // (no parse: the engine parses it anyway); INVALID then reads as external, as the engine decides.
+      let dk = join === JOIN_NONE && rec.ip4 === NOT_PARSED ? (this.nets.isInternal(rec.ip!) ? INTERNAL : EXTERNAL) : this.destKind(rec);
+      if (dk === INVALID) {
+        if (join !== JOIN_NONE) return BAD_IP;
+        dk = EXTERNAL;
+      }
       const port = typeof rec.port === 'number' ? rec.port : Number(rec.port ?? 0) || 0;
       const lowerSport = rec.sport > 0 && port > 0 && rec.sport < port;
       // An external destination stays one unless the source is external too and has the lower
       // port: the common case needs no look at the source (bench: 10% of a CSV log's time).
-      if (rec.src !== undefined && (dk === INTERNAL || lowerSport)) {
-        const sk = this.nets.kind(rec.src);
+      if (src && (dk === INTERNAL || lowerSport)) {
+        resolveSource(rec);
+        let sk: number;
+        if (rec.src4 >= 0) sk = this.nets.kindV4(rec.src4);
+        else {
+          if (rec.src4 === NOT_PARSED) rec.src4 = parseIPv4(rec.src!);
+          sk = rec.src4 >= 0 ? this.nets.kindV4(rec.src4) : this.nets.kind(rec.src!);
+        }
         const swap = sk !== INVALID && (sk !== dk ? dk === INTERNAL : lowerSport);
         if (swap) {
+          // Addresses parsed in place stay numbers: a joined record needs no text of them.
           const ip = rec.ip;
+          const ip4 = rec.ip4;
           rec.ip = rec.src;
+          rec.ip4 = rec.src4;
           rec.src = ip;
+          rec.src4 = ip4;
           rec.port = rec.sport > 0 ? rec.sport : undefined;
           rec.sport = port;
           dk = sk;
@@ -90,79 +104,105 @@ export class ConnectionStage {
       }
       internal = dk === INTERNAL;
     }
-    if (join === JOIN_NONE || rec.ip === undefined) {
+    if (join === JOIN_NONE || !hasDest(rec)) {
+      const ip = destText(rec);
       const err = this.agg.add(rec);
-      if (err === null && internal) this.countInternal(rec.ip!, rec.bytes);
+      if (err === null && internal) this.countInternal(ip!, rec.bytes);
       return err;
     }
     this.joinRecord(rec, join, internal, file, line, window);
     return null;
   }
 
+  /** The slot of the record's connection, or NIL; `add` opens one when there is none. */
+  private slotOf(rec: FlowRecord, add: boolean): number {
+    const t = this.open;
+    const meta = (rec.protocol === 'tcp' ? 1 : rec.protocol === 'udp' ? 2 : 0) | (hasSource(rec) ? 4 : 0);
+    const port = portNumber(rec.port);
+    const sport = rec.sport;
+    resolveSource(rec);
+    if (rec.src4 === NOT_PARSED && rec.src !== undefined) rec.src4 = parseIPv4(rec.src);
+    // The numeric key stands for exactly the text key below: strict IPv4 and ports have one spelling each.
+    if (rec.ip4 >= 0 && (rec.src4 >= 0 || (meta & 4) === 0) && port >= 0 && sport >= 0 && sport <= 0xffff && Number.isInteger(sport)) {
+      const src4 = rec.src4 >= 0 ? rec.src4 : 0;
+      const ports = ((sport << 16) | port) >>> 0;
+      const s = t.findV4(meta, src4, rec.ip4, ports);
+      return s >= 0 || !add ? s : t.addV4(meta, src4, rec.ip4, ports);
+    }
+    const key = `${rec.protocol ?? ''} ${sourceText(rec) ?? ''} ${rec.sport} ${destText(rec)} ${rec.port ?? ''}`;
+    const s = t.findText(key);
+    if (s >= 0 || !add) return s;
+    const n = t.addText(detach(key));
+    t.ip[n] = detach(rec.ip!);
+    return n;
+  }
+
   private joinRecord(rec: FlowRecord, join: number, internal: boolean, file: string, line: number, window: number): void {
-    const key = `${rec.protocol ?? ''} ${rec.src ?? ''} ${rec.sport} ${rec.ip} ${rec.port ?? ''}`;
+    const t = this.open;
     const start = rec.time;
     const end = Number.isNaN(rec.end) ? start : rec.end;
-    let c = this.open.get(key);
-    if (c !== undefined && !(start <= c.end + window) && !Number.isNaN(start)) {
-      this.open.delete(key);
+    let c = this.slotOf(rec, false);
+    if (c >= 0 && !(start <= t.end[c]! + window) && !Number.isNaN(start)) {
       this.emit(c);
-      c = undefined;
+      t.remove(c);
+      c = -1;
     }
-    if (c === undefined) {
-      c = {
-        ip: detach(rec.ip!),
-        host: rec.host === undefined ? undefined : detach(rec.host),
-        port: typeof rec.port === 'string' ? detach(rec.port) : rec.port,
-        protocol: rec.protocol,
-        bytes: rec.bytes,
-        site: detach(rec.site),
-        path: detach(rec.path),
-        end,
-        internal,
-        file,
-        line,
-      };
+    if (c < 0) {
+      c = this.slotOf(rec, true);
+      t.host[c] = rec.host === undefined ? undefined : detach(rec.host);
+      t.port[c] = typeof rec.port === 'string' ? detach(rec.port) : rec.port;
+      t.protocol[c] = rec.protocol;
+      t.bytes[c] = rec.bytes;
+      t.site[c] = rec.site.length === 0 ? '' : detach(rec.site);
+      t.path[c] = rec.path.length === 0 ? '' : detach(rec.path);
+      t.end[c] = end;
+      t.internal[c] = internal ? 1 : 0;
+      t.file[c] = file;
+      t.line[c] = line;
     } else {
       this.joined++;
-      this.open.delete(key);
-      c.bytes += rec.bytes;
-      if (end > c.end || Number.isNaN(c.end)) c.end = end;
-      if (c.host === undefined && rec.host !== undefined) c.host = detach(rec.host);
+      t.bytes[c] = t.bytes[c]! + rec.bytes;
+      if (end > t.end[c]! || Number.isNaN(t.end[c]!)) t.end[c] = end;
+      if (t.host[c] === undefined && rec.host !== undefined) t.host[c] = detach(rec.host);
+      // The order of last activity, oldest first.
+      t.touch(c);
     }
     if (join === JOIN_END) {
       this.emit(c);
-    } else {
-      // Re-inserted: the Map's order is the order of last activity, oldest first.
-      this.open.set(key, c);
+      t.remove(c);
     }
     if (end > this.now) this.now = end;
-    // Looking at the oldest costs an iterator: every 256 records is often enough (a connection
-    // stays open at most 256 records past its window), and always when the table is full.
-    if ((++this.pushes & 255) === 0 || this.open.size > this.opts.capacity) this.expire(window);
+    // Looking at the oldest every 256 records is often enough (a connection stays open at most
+    // 256 records past its window), and always when the table is full.
+    if ((++this.pushes & 255) === 0 || t.size > this.opts.capacity) this.expire(window);
   }
 
   private expire(window: number): void {
+    const t = this.open;
     const limit = this.now - window;
-    for (const [key, c] of this.open) {
-      if (this.open.size <= this.opts.capacity && !(c.end < limit)) break;
-      this.open.delete(key);
+    while (t.head >= 0) {
+      const c = t.head;
+      if (t.size <= this.opts.capacity && !(t.end[c]! < limit)) break;
       this.emit(c);
+      t.remove(c);
     }
   }
 
-  private emit(c: Open): void {
+  private emit(c: number): void {
+    const t = this.open;
     const r = this.scratch;
-    r.ip = c.ip;
-    r.host = c.host;
-    r.port = c.port;
-    r.protocol = c.protocol;
-    r.bytes = c.bytes;
-    r.site = c.site;
-    r.path = c.path;
+    const d4 = t.dst4(c);
+    const ip = d4 >= 0 ? formatIPv4(d4) : t.ip[c]!;
+    r.ip = ip;
+    r.host = t.host[c];
+    r.port = t.port[c];
+    r.protocol = t.protocol[c];
+    r.bytes = t.bytes[c]!;
+    r.site = t.site[c]!;
+    r.path = t.path[c]!;
     const err = this.agg.add(r);
-    if (err !== null) this.agg.bad(c.file, c.line, err, JOINED_TEXT);
-    else if (c.internal) this.countInternal(c.ip, c.bytes);
+    if (err !== null) this.agg.bad(t.file[c]!, t.line[c]!, err, JOINED_TEXT);
+    else if (t.internal[c] === 1) this.countInternal(ip, r.bytes);
   }
 
   private countInternal(ip: string, bytes: number): void {
@@ -174,9 +214,21 @@ export class ConnectionStage {
 
   /** Counts every connection still open (the end of the logs). */
   flush(): void {
-    for (const c of this.open.values()) this.emit(c);
-    this.open.clear();
+    const t = this.open;
+    while (t.head >= 0) {
+      const c = t.head;
+      this.emit(c);
+      t.remove(c);
+    }
   }
+}
+
+/** A port as one number (0 for none), -1 when its text is not the one spelling of a port number. */
+function portNumber(p: string | number | undefined): number {
+  if (p === undefined) return 0;
+  const n = typeof p === 'number' ? p : Number(p);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff) return -1;
+  return typeof p === 'number' || String(n) === p ? n : -1;
 }
 
 export { EXTERNAL };

@@ -1,8 +1,9 @@
 import { BAD_BYTES, BAD_CSV, NO_TARGET, SHORT_LINE, type ReaderReason } from './bad-line.js';
 import { resolveFields, type ColumnMap, type FieldSources } from './column-map.js';
-import { splitCsvLine } from './csv-line.js';
-import { SKIP, type FlowRecord, type LogFields, type RecordParser } from './flow-record.js';
-import { parseLogTime } from './log-time.js';
+import { holdsAt, splitCsvLine } from './csv-line.js';
+import { NOT_PARSED, SKIP, type FlowRecord, type LogFields, type RecordParser } from './flow-record.js';
+import { parseIPv4Range } from '../core/addresses.js';
+import { parseLogTime, parseLogTimeAt } from './log-time.js';
 import { PROTO_OTHER, protocolAt, protocolName, protocolOf } from './protocol.js';
 
 /**
@@ -18,6 +19,10 @@ export interface DelimitedOptions {
   readonly unset: readonly string[];
   /** Given the status column's value, true when the line holds no flow (AWS NODATA, a PAN-OS THREAT line). */
   readonly skipStatus?: (status: string) => boolean;
+  /** Leave an IPv4 destination parsed in place as a number only (formats whose records are joined). */
+  readonly lazyDest?: boolean;
+  /** The status nearly every line has (AWS `OK`, PAN-OS `TRAFFIC`): compared in place, kept without a look at skipStatus. */
+  readonly keepStatus?: string;
 }
 
 export const GENERIC: DelimitedOptions = { guess: true, unset: [] };
@@ -87,6 +92,8 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
   const unset = new Set(opts.unset);
   const hasUnset = unset.size > 0;
   const skipStatus = opts.skipStatus;
+  const keepStatus = opts.keepStatus ?? null;
+  const lazyDest = opts.lazyDest === true;
   // Cell boundaries of the current line: only the cells a field needs are ever sliced out.
   const starts = new Int32Array(needed);
   const ends = new Int32Array(needed);
@@ -123,11 +130,51 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     return parseBytes(t);
   };
 
+  /** Time of cell c: in place when the spelling allows, else through the general reader. */
+  const timeAt = (line: string, c: number): number => {
+    if (cells === null) {
+      const t = parseLogTimeAt(line, starts[c]!, ends[c]!);
+      if (!Number.isNaN(t)) return t;
+    }
+    return parseLogTime(cellText(line, c));
+  };
+
+  /** IPv4 of cell c as uint32, parsed in place; NOT_PARSED when the cell needs its text read. */
+  const ipv4At = (line: string, c: number | null): number => {
+    if (c === null || cells !== null) return NOT_PARSED;
+    const v = parseIPv4Range(line, starts[c]!, ends[c]!);
+    return v >= 0 ? v : NOT_PARSED;
+  };
+
+  /** A cell cellText would return as it stands: not quoted, not empty, no blanks around it, not unset. */
+  const plainCell = (line: string, c: number): boolean => {
+    if (cells !== null) return false;
+    const s = starts[c]!;
+    const e = ends[c]!;
+    if (e === s || line.charCodeAt(s) <= 32 || line.charCodeAt(e - 1) <= 32) return false;
+    if (hasUnset && e - s <= 7) for (const u of unset) if (u.length === e - s && holdsAt(line, s, u)) return false;
+    return true;
+  };
+
+  // The line whose source is pending; a record is used up before the next line is parsed.
+  let current = '';
+  const readSource = (rec: FlowRecord): void => {
+    const c = srcCol!;
+    const v = parseIPv4Range(current, starts[c]!, ends[c]!);
+    rec.src4 = v >= 0 ? v : NOT_PARSED;
+    rec.src = v >= 0 ? undefined : current.slice(starts[c]!, ends[c]!);
+  };
+
   const fill = (line: string, rec: FlowRecord): ReaderReason | typeof SKIP | null => {
-    if (skipStatus !== undefined && status !== null && skipStatus(cellText(line, status) ?? '')) return SKIP;
-    const ipText = ip === null ? undefined : cellText(line, ip);
+    if (skipStatus !== undefined && status !== null) {
+      const kept = keepStatus !== null && cells === null && ends[status]! - starts[status]! === keepStatus.length && holdsAt(line, starts[status]!, keepStatus);
+      if (!kept && skipStatus(cellText(line, status) ?? '')) return SKIP;
+    }
+    // A joined format's IPv4 destination stays a number (destText() makes its text if needed).
+    const ip4 = lazyDest ? ipv4At(line, ip) : NOT_PARSED;
+    const ipText = ip === null || (lazyDest && ip4 >= 0) ? undefined : cellText(line, ip);
     const hostText = host === null ? undefined : cellText(line, host);
-    if (ipText === undefined && hostText === undefined) return NO_TARGET;
+    if (ipText === undefined && hostText === undefined && ip4 < 0) return NO_TARGET;
     rec.ip = ipText;
     rec.host = hostText;
     let proto = 0;
@@ -154,10 +201,22 @@ export function delimitedParser(names: readonly string[], delim: string, map: Co
     rec.bytes = bytes;
     rec.site = site === null ? '' : (cellText(line, site) ?? '');
     rec.path = path === null ? '' : (cellText(line, path) ?? '');
-    rec.src = srcCol === null ? undefined : cellText(line, srcCol);
+    rec.ip4 = ip4;
+    // An IPv4 source parsed in place needs no text unless the record is turned (sourceText()).
+    rec.srcPending = undefined;
+    if (srcCol !== null && !lazyDest && plainCell(line, srcCol)) {
+      // Read only if the record is turned: most are not (an external destination stays one).
+      current = line;
+      rec.srcPending = readSource;
+      rec.src4 = NOT_PARSED;
+      rec.src = undefined;
+    } else {
+      rec.src4 = ipv4At(line, srcCol);
+      rec.src = srcCol === null || rec.src4 >= 0 ? undefined : cellText(line, srcCol);
+    }
     rec.sport = sport === null ? 0 : Math.max(0, numberAt(line, sport));
-    rec.time = time === null ? NaN : parseLogTime(cellText(line, time));
-    rec.end = end === null ? NaN : parseLogTime(cellText(line, end));
+    rec.time = time === null ? NaN : timeAt(line, time);
+    rec.end = end === null ? NaN : timeAt(line, end);
     rec.uid = uid === null ? undefined : cellText(line, uid);
     return null;
   };

@@ -1,3 +1,4 @@
+import { formatIPv4 } from '../core/addresses.js';
 import type { ReaderReason } from './bad-line.js';
 
 /**
@@ -6,7 +7,11 @@ import type { ReaderReason } from './bad-line.js';
  * the lines.
  */
 export interface FlowRecord {
-  /** Destination address as the log has it (the joiner may swap it with `src`). */
+  /**
+   * Destination address as the log has it (the joiner may swap it with `src`). A reader that
+   * parsed an IPv4 destination in place may leave this undefined and set `ip4` (read it with
+   * destText()).
+   */
   ip: string | undefined;
   host: string | undefined;
   /** A decimal string or number as the log had it; undefined when absent or 0 (no port). */
@@ -17,8 +22,20 @@ export interface FlowRecord {
   site: string;
   /** As the log has it (the aggregator compares it case-insensitively); '' when the log does not say. */
   path: string;
-  /** Source address, when the format has one: the endpoint that is not internal is the Microsoft side. */
+  /**
+   * Source address, when the format has one: the endpoint that is not internal is the Microsoft
+   * side. A reader that parsed an IPv4 source in place may leave this undefined and set `src4`
+   * (read it with sourceText()).
+   */
   src: string | undefined;
+  /**
+   * Set when the record has a source the reader has not read yet (most records never need it:
+   * resolveSource() reads it into `src`/`src4`). Valid until the reader's next record.
+   */
+  srcPending: ((rec: FlowRecord) => void) | undefined;
+  /** `ip` and `src` as IPv4 uint32 when the reader parsed them in place; NOT_PARSED when it did not, -1 when not IPv4. */
+  ip4: number;
+  src4: number;
   /** Source port; 0 when unknown. */
   sport: number;
   /** First and last seen, Unix seconds; NaN when the log does not say. Only the joiner reads them. */
@@ -29,7 +46,41 @@ export interface FlowRecord {
 }
 
 export function emptyRecord(): FlowRecord {
-  return { ip: undefined, host: undefined, port: undefined, protocol: undefined, bytes: 0, site: '', path: '', src: undefined, sport: 0, time: NaN, end: NaN, uid: undefined };
+  return { ip: undefined, host: undefined, port: undefined, protocol: undefined, bytes: 0, site: '', path: '', src: undefined, srcPending: undefined, ip4: NOT_PARSED, src4: NOT_PARSED, sport: 0, time: NaN, end: NaN, uid: undefined };
+}
+
+export const NOT_PARSED = -2;
+
+/** Whether the record names its destination address. */
+export function hasDest(rec: FlowRecord): boolean {
+  return rec.ip !== undefined || rec.ip4 >= 0;
+}
+
+/** The destination's text (formatted from `ip4` when the reader left it out). */
+export function destText(rec: FlowRecord): string | undefined {
+  if (rec.ip === undefined && rec.ip4 >= 0) rec.ip = formatIPv4(rec.ip4);
+  return rec.ip;
+}
+
+/** Whether the record names its source. */
+export function hasSource(rec: FlowRecord): boolean {
+  return rec.src !== undefined || rec.src4 >= 0 || rec.srcPending !== undefined;
+}
+
+/** Reads a source the reader left pending. */
+export function resolveSource(rec: FlowRecord): void {
+  const f = rec.srcPending;
+  if (f !== undefined) {
+    rec.srcPending = undefined;
+    f(rec);
+  }
+}
+
+/** The source's text (formatted from `src4` when the reader left it out: the same text, IPv4 being parsed strictly). */
+export function sourceText(rec: FlowRecord): string | undefined {
+  resolveSource(rec);
+  if (rec.src === undefined && rec.src4 >= 0) rec.src = formatIPv4(rec.src4);
+  return rec.src;
 }
 
 /** Which fields a log carries, for the report (a log without bytes ranks by flows). */

@@ -51,11 +51,24 @@ export class InternalNets {
 
   /** True when `ip`, an address the engine accepted, is internal. */
   isInternal(ip: string): boolean {
-    const c = ip.charCodeAt(0);
-    const d = ip.indexOf('.');
-    // IPv4 whose first octet no prefix covers: external without parsing.
-    if (c >= 48 && c <= 57 && d > 0 && d < 4 && this.firstOctet[Number(ip.slice(0, d))] === 0) return false;
+    // IPv4 whose first octet no prefix covers: external without parsing (nor slicing the octet out).
+    let o = 0;
+    let i = 0;
+    for (; i < 4; i++) {
+      const c = ip.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      o = o * 10 + c;
+    }
+    if (i > 0 && i < 4 && ip.charCodeAt(i) === 46 && o < 256 && this.firstOctet[o] === 0) return false;
     return this.kind(ip) === INTERNAL;
+  }
+
+  /** INTERNAL or EXTERNAL for an IPv4 address as uint32 (a reader parsed it in place). */
+  kindV4(v4: number): number {
+    if (this.firstOctet[v4 >>> 24] === 0) return EXTERNAL;
+    const t = this.v4;
+    for (let i = 0; i < t.length; i += 2) if (((v4 & t[i + 1]!) >>> 0) === t[i]) return INTERNAL;
+    return EXTERNAL;
   }
 
   /** INTERNAL, EXTERNAL, or INVALID when `ip` is not an address. */
@@ -71,11 +84,7 @@ export class InternalNets {
     }
     if (i > 0 && i < 4 && ip.charCodeAt(i) === 46 && o < 256 && this.firstOctet[o] === 0) return parseIPv4(ip) >= 0 ? EXTERNAL : INVALID;
     const v4 = parseIPv4(ip);
-    if (v4 >= 0) {
-      const t = this.v4;
-      for (let i = 0; i < t.length; i += 2) if (((v4 & t[i + 1]!) >>> 0) === t[i]) return INTERNAL;
-      return EXTERNAL;
-    }
+    if (v4 >= 0) return this.kindV4(v4);
     const w = this.w;
     if (!parseIPv6(ip, w)) return INVALID;
     // IPv4-mapped (::ffff:a.b.c.d) is the IPv4 address.

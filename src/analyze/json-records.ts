@@ -17,14 +17,32 @@ export class JsonRecordSplitter {
   feed(text: string): void {
     let from = -1;
     if (this.capturing) from = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === 92 /* \ */) this.escaped = true;
-        else if (c === 34 /* " */) this.inString = false;
+        // Most of a record is inside strings (the tuples): jump to the next quote, and count the
+        // backslashes before it to tell an escaped one (a run never reaches back before i).
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        const q = text.indexOf('"', i);
+        const stop = q < 0 ? n : q;
+        let k = stop;
+        while (k > i && text.charCodeAt(k - 1) === 92 /* \ */) k--;
+        const odd = ((stop - k) & 1) === 1;
+        if (q < 0) {
+          // The piece ends inside the string, perhaps on an escape.
+          this.escaped = odd;
+          break;
+        }
+        if (!odd) this.inString = false;
+        i = q + 1;
         continue;
       }
+      const c = text.charCodeAt(i);
       if (c === 34) {
         this.inString = true;
       } else if (c === 123 /* { */ || c === 91 /* [ */) {
@@ -46,6 +64,7 @@ export class JsonRecordSplitter {
         }
         if (this.depth < 0) this.depth = 0;
       }
+      i++;
     }
     if (this.capturing && from >= 0) this.parts.push(text.slice(from));
   }

@@ -1,7 +1,7 @@
 import { BAD_BYTES, BAD_JSON, NO_TARGET } from './bad-line.js';
 import { resolveFields, type ColumnMap, type Field } from './column-map.js';
 import { clean, parseBytes } from './delimited-parser.js';
-import type { RecordParser } from './flow-record.js';
+import { NOT_PARSED, type RecordParser } from './flow-record.js';
 import { parseLogTime } from './log-time.js';
 import { PROTO_OTHER, protocolName, protocolOf } from './protocol.js';
 
@@ -110,6 +110,9 @@ export function jsonlParser(map: ColumnMap, guess = true): RecordParser {
       rec.site = textOf(values.site) ?? '';
       rec.path = textOf(values.path) ?? '';
       rec.src = textOf(values.src);
+      rec.ip4 = NOT_PARSED;
+      rec.srcPending = undefined;
+      rec.src4 = NOT_PARSED;
       const sp = values.sport;
       rec.sport = typeof sp === 'number' ? sp : Number(textOf(sp) ?? 0) || 0;
       rec.time = parseLogTime(textOf(values.time));

@@ -102,10 +102,10 @@ export function lineParser(format: Exclude<KnownFormat, 'azure-nsg'>, first: str
       const header = /(?:^|\s)srcaddr(?:\s|$)/.test(first) || /(?:^|\s)dstaddr(?:\s|$)/.test(first);
       const names = header ? first.trim().split(/\s+/) : AWS_DEFAULT_FIELDS;
       const skipStatus = (s: string): boolean => s === 'NODATA' || s === 'SKIPDATA';
-      return { parser: delimitedParser(names, ' ', withUser(AWS_MAP, user), { guess: false, unset: ['-'], skipStatus }), header };
+      return { parser: delimitedParser(names, ' ', withUser(AWS_MAP, user), { guess: false, unset: ['-'], skipStatus, keepStatus: 'OK', lazyDest: true }), header };
     }
     case 'nfdump': {
-      const inner = delimitedParser(first.split(','), ',', withUser(NFDUMP_MAP, user), { guess: false, unset: [] });
+      const inner = delimitedParser(first.split(','), ',', withUser(NFDUMP_MAP, user), { guess: false, unset: [], lazyDest: true });
       let trailer = false;
       return {
         header: true,
@@ -128,7 +128,7 @@ export function lineParser(format: Exclude<KnownFormat, 'azure-nsg'>, first: str
       const header = cells.some((c) => c.trim().toLowerCase() === 'destination address');
       const names = header ? cells : PANOS_SYSLOG_FIELDS;
       const skipStatus = (s: string): boolean => PANOS_OTHER_TYPES.has(s.toUpperCase());
-      return { parser: delimitedParser(names, ',', withUser(PANOS_MAP, user), { guess: false, unset: [], skipStatus }), header };
+      return { parser: delimitedParser(names, ',', withUser(PANOS_MAP, user), { guess: false, unset: [], skipStatus, keepStatus: 'TRAFFIC' }), header };
     }
     case 'csv': {
       const delim = detectDelimiter(first);

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Aggregator } from './aggregate.js';
 import type { ColumnMap } from './column-map.js';
 import { ConnectionStage, JOIN, JOIN_END, JOIN_NONE } from './connection-joiner.js';
-import { emptyRecord, SKIP, type RecordParser } from './flow-record.js';
+import { emptyRecord, SKIP, sourceText, type RecordParser } from './flow-record.js';
 import { detectFormat, lineParser, PER_DIRECTION, type KnownFormat, type LogFormat } from './log-formats.js';
 import { readAzureRecord, type TupleState } from './nsg-tuples.js';
 import { JsonRecordSplitter } from './json-records.js';
@@ -67,7 +67,7 @@ function azureSink(input: LogInput, s: InputSummary, ctx: ReadContext, lineOf: (
     tuple(r: typeof rec, state: TupleState): void {
       const join = state === '' ? JOIN_NONE : state === 'E' || state === 'D' ? JOIN_END : JOIN;
       const err = ctx.stage.push(r, join, input.name, lineOf(), ctx.azureWindow);
-      if (err !== null) ctx.agg.bad(input.name, lineOf(), err, `${r.src ?? ''},${r.ip ?? ''},${r.sport},${r.port ?? ''}`);
+      if (err !== null) ctx.agg.bad(input.name, lineOf(), err, `${sourceText(r) ?? ''},${r.ip ?? ''},${r.sport},${r.port ?? ''}`);
       else s.records++;
     },
     bad(reason: string, text: string): void {

@@ -35,6 +35,34 @@ export interface CheckResult {
   readonly warnings: readonly M365Error[];
 }
 
+/** What a check found beside its outcome; what is absent is null in the result (warnings empty). */
+export interface ResultParts {
+  readonly latest?: string | null;
+  readonly error?: M365Error;
+  readonly gate?: Gate;
+  readonly coverage?: Coverage | null;
+  readonly diff?: SnapshotDiff;
+  readonly warnings?: M365Error[];
+}
+
+/** `started` and `finished` in ms since the epoch. */
+export function checkResult(outcome: CheckOutcome, forced: boolean, versionBefore: string, versionInUse: string, started: number, finished: number, r: ResultParts): CheckResult {
+  return {
+    outcome,
+    forced,
+    versionBefore,
+    versionInUse,
+    latest: r.latest ?? null,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    error: r.error ?? null,
+    gate: r.gate ?? null,
+    coverage: r.coverage ?? null,
+    diff: r.diff ?? null,
+    warnings: r.warnings ?? [],
+  };
+}
+
 export interface AppliedUpdate<T> {
   readonly previous: Snapshot;
   readonly snapshot: Snapshot;

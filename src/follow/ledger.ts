@@ -1,13 +1,29 @@
 import { ERROR_CODES, M365Error, type ErrorCode } from '../core/errors.js';
-import type { CheckOutcome } from './check-result.js';
+import type { CheckOutcome, DataInUse, UpdaterStatus } from './check-result.js';
 import type { Refusal } from './gates.js';
+import type { UpstreamQuery } from './query.js';
 import type { PersistedStatus } from './state-store.js';
 
 /**
  * What the updater remembers of its checks: when it last asked and succeeded, the last error,
  * the 429 back-off, the version a gate refused (not downloaded again), and counters. The part
- * that survives a restart goes to the state dir as updater-status.json (`persisted`).
+ * that survives a restart goes to the state dir as updater-status.json (`persisted`); all of it,
+ * with the updater's loop and data, makes the status (`status`).
  */
+
+/** What the status shows beyond the ledger: the updater's settings, its loop and the data in use. */
+export interface UpdaterState {
+  readonly now: number;
+  readonly running: boolean;
+  readonly checking: boolean;
+  readonly upstream: string;
+  readonly query: UpstreamQuery;
+  readonly data: DataInUse<unknown>;
+  readonly nextCheckAt: number | null;
+  readonly staleAfterMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxShrink: number;
+}
 
 /** A code read back from the state dir: kept when we know it, else named as unexpected. */
 function remembered(code: string, message: string): M365Error {
@@ -52,6 +68,39 @@ export class CheckLedger {
       backoffUntil: this.backoffUntil,
       refusedVersion: this.refusedVersion,
       refusedCode: this.refusedError?.code ?? null,
+    };
+  }
+
+  /** The status /v1/version, /readyz and /metrics show. The data counts as confirmed when fetched, if never checked since. */
+  status(u: UpdaterState): UpdaterStatus {
+    const now = u.now;
+    const fetched = u.data.snapshot.fetchedAt !== null ? Date.parse(u.data.snapshot.fetchedAt) : NaN;
+    const confirmed = this.lastSuccess ?? (Number.isNaN(fetched) ? null : fetched);
+    const age = confirmed === null ? null : Math.max(0, now - confirmed);
+    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+    return {
+      running: u.running,
+      checking: u.checking,
+      upstream: u.upstream,
+      query: u.query,
+      versionInUse: u.data.snapshot.version,
+      source: u.data.source,
+      latestSeen: this.latestSeen,
+      lastAttempt: iso(this.lastAttempt),
+      lastSuccess: iso(this.lastSuccess),
+      lastOutcome: this.lastOutcome,
+      lastErrorCode: this.lastError?.code ?? null,
+      lastErrorMessage: this.lastError?.message ?? null,
+      consecutiveFailures: this.consecutiveFailures,
+      stale: age === null || age > u.staleAfterMs,
+      staleAfterSeconds: Math.round(u.staleAfterMs / 1000),
+      dataAgeSeconds: age === null ? null : Math.floor(age / 1000),
+      nextCheck: iso(u.nextCheckAt),
+      backoffUntil: this.backoffUntil !== null && this.backoffUntil > now ? iso(this.backoffUntil) : null,
+      refusedVersion: this.refusedVersion,
+      pollIntervalSeconds: Math.round(u.pollIntervalMs / 1000),
+      maxShrink: u.maxShrink,
+      counts: { ...this.counts },
     };
   }
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Classifier } from '../match/classifier.js';
 import type { Instance } from '../core/types.js';
 
@@ -91,12 +92,12 @@ export class LiveIndex extends EventEmitter<LiveIndexEvents> {
   current: Classifier | null = null;
   meta: IndexMeta | null = null;
 
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private view: FollowView | null;
 
-  constructor(options: { now?: () => number; follow?: FollowView } = {}) {
+  constructor(options: { clock?: Clock; follow?: FollowView } = {}) {
     super();
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.view = options.follow ?? null;
   }
 
@@ -125,7 +126,7 @@ export class LiveIndex extends EventEmitter<LiveIndexEvents> {
     const full: IndexMeta = {
       source: meta.source,
       fetchedAt: meta.fetchedAt !== undefined ? meta.fetchedAt : classifier.snapshot.fetchedAt,
-      loadedAt: meta.loadedAt ?? new Date(this.now()).toISOString(),
+      loadedAt: meta.loadedAt ?? new Date(this.clock.now()).toISOString(),
       instance: meta.instance ?? classifier.snapshot.instance,
     };
     const event: SwapEvent = {
@@ -147,6 +148,6 @@ export class LiveIndex extends EventEmitter<LiveIndexEvents> {
     const fetched = this.meta?.fetchedAt;
     if (fetched == null) return null;
     const t = Date.parse(fetched);
-    return Number.isNaN(t) ? null : Math.max(0, Math.round((this.now() - t) / 1000));
+    return Number.isNaN(t) ? null : Math.max(0, Math.round((this.clock.now() - t) / 1000));
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import type { Classifier } from '../match/classifier.js';
 import type { Instance, Snapshot } from '../core/types.js';
 import type { ReloadReport } from './check-result.js';
@@ -16,7 +17,7 @@ export interface ReloadGates {
   readonly query: UpstreamQuery | null;
   readonly maxShrink: number;
   readonly build: (s: Snapshot) => Classifier;
-  readonly now: () => number;
+  readonly clock: Clock;
 }
 
 export interface Reloaded {
@@ -36,7 +37,7 @@ export async function reloadThroughGates(
   trigger: ReloadReport['trigger'],
   g: ReloadGates,
 ): Promise<Reloaded> {
-  const base = { at: new Date(g.now()).toISOString(), from, trigger, versionInUse: inUse.version };
+  const base = { at: new Date(g.clock.now()).toISOString(), from, trigger, versionInUse: inUse.version };
   let offered: Snapshot | null;
   try {
     offered = await read();

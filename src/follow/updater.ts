@@ -7,14 +7,17 @@ import {
   DEFAULT_MAX_SHRINK,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_STALE_AFTER_MS,
+  checkResult,
   type AppliedUpdate,
   type CheckOutcome,
   type CheckResult,
   type DataInUse,
+  type ResultParts,
   type UpdaterOptions,
   type UpdaterStatus,
 } from './check-result.js';
-import { Refusal, shrinkGate, toCodedError, validateGate, type Gate } from './gates.js';
+import { CheckSchedule } from './check-schedule.js';
+import { Refusal, shrinkGate, toCodedError, validateGate } from './gates.js';
 import { CheckLedger } from './ledger.js';
 import { fetchedWith } from './query.js';
 import type { PersistedStatus, StateStore } from './state-store.js';
@@ -34,12 +37,10 @@ export { systemTimers, type Timers } from './timers.js';
  *
  * Events: 'checking', 'checked' (CheckResult), 'update' (AppliedUpdate), 'refused' (CheckResult),
  * 'failure' (CheckResult), 'status' (UpdaterStatus), 'warning' (M365Error).
+ *
+ * What it remembers of its checks, and its status, are the ledger's (ledger.ts); when it checks
+ * next, the schedule's (check-schedule.ts).
  */
-
-// setTimeout takes at most 2^31-1 ms (24.8 days); a longer Retry-After waits in steps.
-const MAX_TIMER_MS = 2_147_483_647;
-
-type ResultParts = { latest?: string | null; error?: M365Error; gate?: Gate; coverage?: Coverage | null; diff?: SnapshotDiff; warnings?: M365Error[] };
 
 export class Updater<T> extends EventEmitter {
   private readonly client: UpstreamClient;
@@ -47,7 +48,6 @@ export class Updater<T> extends EventEmitter {
   private readonly publishFn: ((update: AppliedUpdate<T>) => void) | undefined;
   private readonly store: StateStore | null;
   private readonly timers: Timers;
-  private readonly random: () => number;
   readonly pollIntervalMs: number;
   readonly jitter: number;
   readonly maxShrink: number;
@@ -56,9 +56,7 @@ export class Updater<T> extends EventEmitter {
 
   private data: DataInUse<T>;
   private readonly ledger: CheckLedger;
-  private started = false;
-  private timer: unknown = null;
-  private nextCheckAt: number | null = null;
+  private readonly schedule: CheckSchedule;
   private running: Promise<CheckResult> | null = null;
   private abort: AbortController | null = null;
 
@@ -69,7 +67,6 @@ export class Updater<T> extends EventEmitter {
     this.publishFn = o.publish;
     this.store = o.store ?? null;
     this.timers = o.timers ?? systemTimers;
-    this.random = o.random ?? Math.random;
     this.pollIntervalMs = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.jitter = o.jitter ?? 0.1;
     this.maxShrink = o.maxShrink ?? DEFAULT_MAX_SHRINK;
@@ -84,6 +81,8 @@ export class Updater<T> extends EventEmitter {
     }
     this.data = o.initial;
     this.ledger = new CheckLedger(o.persisted ?? null);
+    const random = o.random ?? Math.random;
+    this.schedule = new CheckSchedule({ timers: this.timers, random, pollIntervalMs: this.pollIntervalMs, jitter: this.jitter, check: () => void this.check() });
   }
 
   /** The data in use: what the service answers from. */
@@ -102,22 +101,12 @@ export class Updater<T> extends EventEmitter {
 
   /** Starts the loop. The first check waits for the interval since the last attempt and any back-off. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    const l = this.ledger;
-    let at = this.timers.now();
-    // Not more often than the interval: after a check of this process (one at start-up), or of
-    // an earlier run whose data (from the state dir) is in use.
-    if (l.lastAttempt !== null && (this.data.source === 'state' || l.counts.checks > 0)) at = Math.max(at, l.lastAttempt + this.pollIntervalMs);
-    if (l.backoffUntil !== null) at = Math.max(at, l.backoffUntil);
-    this.scheduleAt(at);
+    this.schedule.start(this.ledger, this.data.source === 'state');
   }
 
   /** Stops the loop and aborts a check in flight. */
   async stop(): Promise<void> {
-    this.started = false;
-    this.clearTimer();
-    this.nextCheckAt = null;
+    this.schedule.stop();
     this.abort?.abort();
     await this.running?.catch(() => undefined);
   }
@@ -153,36 +142,18 @@ export class Updater<T> extends EventEmitter {
   }
 
   status(): UpdaterStatus {
-    const now = this.timers.now();
-    const l = this.ledger;
-    const fetched = this.data.snapshot.fetchedAt !== null ? Date.parse(this.data.snapshot.fetchedAt) : NaN;
-    const confirmed = l.lastSuccess ?? (Number.isNaN(fetched) ? null : fetched);
-    const age = confirmed === null ? null : Math.max(0, now - confirmed);
-    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-    return {
-      running: this.started,
+    return this.ledger.status({
+      now: this.timers.now(),
+      running: this.schedule.running,
       checking: this.running !== null,
       upstream: this.client.baseUrl,
       query: this.client.query,
-      versionInUse: this.data.snapshot.version,
-      source: this.data.source,
-      latestSeen: l.latestSeen,
-      lastAttempt: iso(l.lastAttempt),
-      lastSuccess: iso(l.lastSuccess),
-      lastOutcome: l.lastOutcome,
-      lastErrorCode: l.lastError?.code ?? null,
-      lastErrorMessage: l.lastError?.message ?? null,
-      consecutiveFailures: l.consecutiveFailures,
-      stale: age === null || age > this.staleAfterMs,
-      staleAfterSeconds: Math.round(this.staleAfterMs / 1000),
-      dataAgeSeconds: age === null ? null : Math.floor(age / 1000),
-      nextCheck: iso(this.nextCheckAt),
-      backoffUntil: l.backoffUntil !== null && l.backoffUntil > now ? iso(l.backoffUntil) : null,
-      refusedVersion: l.refusedVersion,
-      pollIntervalSeconds: Math.round(this.pollIntervalMs / 1000),
+      data: this.data,
+      nextCheckAt: this.schedule.nextAt,
+      staleAfterMs: this.staleAfterMs,
+      pollIntervalMs: this.pollIntervalMs,
       maxShrink: this.maxShrink,
-      counts: { ...l.counts },
-    };
+    });
   }
 
   private async run(force: boolean): Promise<CheckResult> {
@@ -202,7 +173,7 @@ export class Updater<T> extends EventEmitter {
       this.abort = null;
     }
     await this.persist();
-    if (this.started) this.scheduleNext();
+    if (this.schedule.running) this.schedule.next(this.ledger);
     // Done before the events: a listener (or the next timer) may start the next check at once.
     this.running = null;
     this.emit('checked', result);
@@ -299,50 +270,11 @@ export class Updater<T> extends EventEmitter {
   }
 
   private result(outcome: CheckOutcome, forced: boolean, versionBefore: string, started: number, r: ResultParts): CheckResult {
-    return {
-      outcome,
-      forced,
-      versionBefore,
-      versionInUse: this.data.snapshot.version,
-      latest: r.latest ?? null,
-      startedAt: new Date(started).toISOString(),
-      finishedAt: new Date(this.timers.now()).toISOString(),
-      error: r.error ?? null,
-      gate: r.gate ?? null,
-      coverage: r.coverage ?? null,
-      diff: r.diff ?? null,
-      warnings: r.warnings ?? [],
-    };
+    return checkResult(outcome, forced, versionBefore, this.data.snapshot.version, started, this.timers.now(), r);
   }
 
   private async persist(): Promise<void> {
     if (!this.store) return;
     await this.store.writeStatus(this.ledger.persisted).catch((err: unknown) => this.emit('warning', toCodedError(err)));
-  }
-
-  private scheduleNext(): void {
-    let at = this.timers.now() + this.pollIntervalMs * (1 + this.jitter * this.random());
-    if (this.ledger.backoffUntil !== null) at = Math.max(at, this.ledger.backoffUntil);
-    this.scheduleAt(Math.round(at));
-  }
-
-  private scheduleAt(at: number): void {
-    this.clearTimer();
-    this.nextCheckAt = at;
-    const wait = Math.max(0, at - this.timers.now());
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = null;
-      if (!this.started) return;
-      if (this.timers.now() < at) {
-        this.scheduleAt(at);
-        return;
-      }
-      void this.check();
-    }, Math.min(wait, MAX_TIMER_MS));
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) this.timers.clearTimeout(this.timer);
-    this.timer = null;
   }
 }

@@ -1,4 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { systemClock, type Clock } from '../core/clock.js';
 import { M365Error } from '../core/errors.js';
 import { toChangeRecord, type ChangeRecord } from '../ingest/change-records.js';
 import { decodeText } from '../ingest/decode-text.js';
@@ -30,7 +31,7 @@ export interface WebServiceClientOptions extends UpstreamQuery {
   readonly bodyTimeoutMs?: number | undefined;
   readonly maxBodyBytes?: number | undefined;
   /** For Retry-After given as an HTTP date. */
-  readonly now?: (() => number) | undefined;
+  readonly clock?: Clock | undefined;
   readonly userAgent?: string | undefined;
 }
 
@@ -70,7 +71,7 @@ export class WebServiceClient implements UpstreamClient {
   private readonly headersTimeoutMs: number;
   private readonly bodyTimeoutMs: number;
   private readonly maxBodyBytes: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly userAgent: string;
   private closed = false;
 
@@ -94,7 +95,7 @@ export class WebServiceClient implements UpstreamClient {
     this.bodyTimeoutMs = o.bodyTimeoutMs ?? 30_000;
     // The Worldwide response is about 80 KB; 16 MiB leaves room and still bounds memory.
     this.maxBodyBytes = o.maxBodyBytes ?? 16 * 1024 * 1024;
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? systemClock;
     this.userAgent = o.userAgent ?? 'm365-flow-classifier';
     if (o.dispatcher) {
       this.dispatcher = o.dispatcher;
@@ -170,7 +171,7 @@ export class WebServiceClient implements UpstreamClient {
       body.dump().catch(() => undefined);
       const details = { url: shown, status: statusCode };
       if (statusCode === 429) {
-        const retryAfterMs = parseRetryAfter(headers['retry-after'], this.now());
+        const retryAfterMs = parseRetryAfter(headers['retry-after'], this.clock.now());
         throw fail('M365FC_ERR_UPSTREAM_RATE_LIMITED', `${shown} answered 429`, { ...details, retryAfterMs });
       }
       if (statusCode >= 500) throw fail('M365FC_ERR_UPSTREAM_SERVER_ERROR', `${shown} answered ${statusCode}`, details);

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Agent, request, type Dispatcher } from 'undici';
-import { systemTimers, type Timers } from './updater.js';
+import { systemTimers, type Timers } from './timers.js';
 
 /**
  * Sends change events to configured webhooks: POST, JSON, signed with HMAC-SHA256, retried with

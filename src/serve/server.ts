@@ -47,7 +47,7 @@ export function loadLiveIndex(config: ServeConfig, clock?: Clock): LiveIndex {
     precedence: config.precedence,
     tenantName: config.tenant ?? undefined,
   });
-  const live = new LiveIndex(clock ? { now: () => clock.now() } : {});
+  const live = new LiveIndex(clock ? { clock } : {});
   live.publish(classifier, { source });
   return live;
 }

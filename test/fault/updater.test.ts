@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 function client(query: Partial<UpstreamQuery> = {}, baseUrl = fake.url): WebServiceClient {
-  const c = new WebServiceClient({ instance: 'Worldwide', ...query, baseUrl, clientRequestId, headersTimeoutMs: 300, bodyTimeoutMs: 300, now: () => timers.now() });
+  const c = new WebServiceClient({ instance: 'Worldwide', ...query, baseUrl, clientRequestId, headersTimeoutMs: 300, bodyTimeoutMs: 300, clock: timers });
   clients.push(c);
   return c;
 }

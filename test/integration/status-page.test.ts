@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function liveWithData(): LiveIndex {
-  const live = new LiveIndex({ now: () => NOW });
+  const live = new LiveIndex({ clock: { now: () => NOW } });
   const c = createClassifier(readRealResponse('worldwide-commit20200531.json'), { version: '2020053100' });
   live.publish(c, { source: 'live', fetchedAt: '2026-11-01T10:00:00.000Z' });
   return live;
@@ -116,7 +116,7 @@ describe('GET /v1/stats', () => {
   });
 
   it('answers before any index is loaded, with data null', async () => {
-    const s = await stats(app(new LiveIndex({ now: () => NOW })));
+    const s = await stats(app(new LiveIndex({ clock: { now: () => NOW } })));
     expect(s['data']).toBeNull();
   });
 

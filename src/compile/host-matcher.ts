@@ -15,6 +15,7 @@ import { forwardHash, reverseHash } from '../core/host-hash.js';
  *     slotHash   Int32Array(2^k)        FNV-1a of R read backwards; open addressing, linear probe
  *     slotEntry  Int32Array(2^k)        entry index + 1 (0 = free slot)
  *     entries    KeyEntry[]          R and the patterns filed under it
+ *     lengths    Uint8Array(256)        1 at each key length: a host part of another length is not looked up
  *   heads      KeyTable               the same, keyed by FNV-1a (forwards) of a first label and its dot
  *                                       (`x.`): patterns with no dot after their last `*` but a dotted
  *                                       literal head (`x.example.*`)
@@ -44,6 +45,8 @@ export interface KeyTable {
   readonly slotEntry: Int32Array;
   readonly mask: number;
   readonly entries: readonly KeyEntry[];
+  /** 1 at every length some key has (keys are at most 254 characters: a dot and a 253-character name). */
+  readonly lengths: Uint8Array;
 }
 
 export interface HostMatcher {
@@ -63,14 +66,16 @@ function buildKeyTable(groups: Map<string, SuffixItem[]>, hash: (key: string) =>
   const slotHash = new Int32Array(size);
   const slotEntry = new Int32Array(size);
   const mask = size - 1;
+  const lengths = new Uint8Array(256);
   entries.forEach((e, i) => {
+    if (e.key.length < 256) lengths[e.key.length] = 1;
     const h = hash(e.key);
     let slot = h & mask;
     while (slotEntry[slot] !== 0) slot = (slot + 1) & mask;
     slotHash[slot] = h;
     slotEntry[slot] = i + 1;
   });
-  return { slotHash, slotEntry, mask, entries };
+  return { slotHash, slotEntry, mask, entries, lengths };
 }
 
 function fileUnder(groups: Map<string, SuffixItem[]>, key: string, item: SuffixItem): void {
@@ -111,7 +116,7 @@ export function buildHostMatcher(pairsByPattern: ReadonlyMap<string, readonly nu
 }
 
 function keyTableBytes(t: KeyTable): number {
-  let bytes = t.slotHash.byteLength + t.slotEntry.byteLength;
+  let bytes = t.slotHash.byteLength + t.slotEntry.byteLength + t.lengths.byteLength;
   for (const e of t.entries) {
     bytes += 48 + e.key.length * 2;
     for (const it of e.items) bytes += 96 + (it.pattern.length + it.head.length + it.fragment.length) * 2 + it.pairs.byteLength + (it.glob ? 256 : 0);

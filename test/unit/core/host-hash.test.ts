@@ -33,5 +33,8 @@ describe('the host hash (src/core/host-hash.ts) and its inlined twins agree', ()
     const slot = (t: typeof m.suffixes, key: string): boolean => t.entries.some((e, i) => e.key === key && [...t.slotEntry].some((v, s) => v === i + 1 && t.slotHash[s] === (t === m.suffixes ? reverseHash(key) : forwardHash(key))));
     expect(slot(m.suffixes, '.office.com')).toBe(true);
     expect(slot(m.heads, 'x.')).toBe(true);
+    // the lookup skips any host part whose length no key has
+    expect([...m.suffixes.lengths.keys()].filter((l) => m.suffixes.lengths[l] === 1)).toEqual(['.office.com'.length]);
+    expect([...m.heads.lengths.keys()].filter((l) => m.heads.lengths[l] === 1)).toEqual(['x.'.length]);
   });
 });

@@ -68,7 +68,7 @@ export const ERRORS = {
   M365FC_ERR_SERVE_STREAM_IDLE: { status: 408, message: 'The WebSocket showed no sign of life within the idle timeout' },
   M365FC_ERR_SERVE_DATA_TOO_OLD: { status: 503, message: 'The data is older than --max-data-age' },
 
-  // upstream: Microsoft's endpoint web service (src/ingest/web-service-client.ts)
+  // upstream: Microsoft's endpoint web service (src/follow/web-service-client.ts)
   M365FC_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream web service did not answer in time' },
   M365FC_ERR_UPSTREAM_UNREACHABLE: { status: 502, message: 'The upstream web service could not be reached' },
   M365FC_ERR_UPSTREAM_RESET: { status: 502, message: 'The connection to the upstream web service was reset or closed' },
@@ -81,12 +81,12 @@ export const ERRORS = {
   M365FC_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'The upstream response does not have the expected shape' },
   M365FC_ERR_UPSTREAM_TOO_LARGE: { status: 502, message: 'The upstream response exceeds the size limit' },
 
-  // store: the state directory (src/ingest/state-store.ts)
+  // store: the state directory (src/follow/state-store.ts)
   M365FC_ERR_STORE_CORRUPT: { status: 500, message: 'A state file is corrupt; it was set aside and skipped' },
   M365FC_ERR_STORE_IO: { status: 500, message: 'The state directory could not be read or written' },
   M365FC_ERR_STORE_QUERY_MISMATCH: { status: 409, message: 'The state directory was filled with another query; start a new one with --reset-state-dir' },
 
-  // update: the gates before a new version is used (src/ingest/updater.ts)
+  // update: the gates before a new version is used (src/follow/gates.ts, updater.ts)
   M365FC_ERR_UPDATE_VERSION_BACKWARDS: { status: 409, message: 'The upstream version is older than the one in use' },
   M365FC_ERR_UPDATE_SHRINK: { status: 409, message: 'The new version loses more than the allowed share of covered addresses or host patterns' },
   M365FC_ERR_UPDATE_BACKING_OFF: { status: 503, message: 'Checks are backing off after a 429 from upstream' },

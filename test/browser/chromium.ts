@@ -4,7 +4,9 @@
  * container), no GPU, no QUIC, and no background networking (the machine's closed network
  * refuses Chromium's own connections), with a fresh profile each time.
  *
- * When /usr/bin/chromium is missing the tests skip, and say so once on the console.
+ * When /usr/bin/chromium is missing the tests skip, and say so once on the console; under CI
+ * (`CI` set, as `.ci/run` runs) they do not skip: a missing browser fails them, as a missing tool
+ * fails the real-tool tests.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../support/data.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** False only outside CI: under CI the tests run, and fail at launch without the browser. */
+export const HAVE_CHROMIUM = existsSync(CHROMIUM) || process.env['CI'] !== undefined;
 export const SKIP_REASON = `${CHROMIUM} is missing: browser tests skipped (apt-get install -y chromium)`;
 
 let warned = false;

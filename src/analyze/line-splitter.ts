@@ -31,20 +31,26 @@ export class LineSplitter {
       this.pending += text;
       return;
     }
-    // The pending text holds no ending: it only joins the chunk's first line.
-    const buf = this.pending.length > 0 ? this.pending + text : text;
     const onLine = this.onLine;
     if (cr < 0) {
-      if (buf !== text) nl = buf.indexOf('\n');
+      // The pending text holds no ending: it joins the chunk's first line only (joined to the
+      // whole chunk, the first indexOf flattened a copy of it: 5% of the CSV bench).
       let start = 0;
-      while (nl >= 0) {
-        onLine(buf.slice(start, nl));
+      if (this.pending.length > 0) {
+        onLine(this.pending + text.slice(0, nl));
+        this.pending = '';
         start = nl + 1;
-        nl = buf.indexOf('\n', start);
+        nl = text.indexOf('\n', start);
       }
-      this.pending = buf.slice(start);
+      while (nl >= 0) {
+        onLine(text.slice(start, nl));
+        start = nl + 1;
+        nl = text.indexOf('\n', start);
+      }
+      this.pending = text.slice(start);
       return;
     }
+    const buf = this.pending.length > 0 ? this.pending + text : text;
     this.sawReturn = buf.endsWith('\r');
     const lines = buf.split(LINE_END);
     this.pending = lines.pop() ?? '';

@@ -1,6 +1,7 @@
 import type { Classifier } from '../match/classifier.js';
-import type { Category, Classification, EndpointSet, Flow } from '../core/types.js';
-import type { FlowRecord } from './flow-record.js';
+import type { Category, Classification, ClassifyResult, EndpointSet, Flow } from '../core/types.js';
+import { parsePortField, parseProtocolField } from '../match/flow-fields.js';
+import { destText, hasDest, type FlowRecord } from './flow-record.js';
 import type { BadLineSample } from './summary.js';
 import { detach, TopK } from './top-k.js';
 
@@ -102,6 +103,8 @@ export class Aggregator {
   readonly hosts: TopK<Classification>;
   readonly others: TopK<'host' | 'ip'>;
   private readonly flow: Flow = { ip: undefined, host: undefined, port: undefined, protocol: undefined };
+  /** classifyBinary's IPv6 words (unused: only IPv4 goes the binary way). */
+  private readonly words = new Uint32Array(4);
   /** Whether the last flow added was Microsoft 365. */
   lastM365 = false;
   /** Connections counted (a record joined to another is not a connection of its own). */
@@ -123,12 +126,21 @@ export class Aggregator {
 
   /** Classifies and counts one record; returns the engine's error code when the flow is invalid, else null. */
   add(rec: FlowRecord): string | null {
-    const flow = this.flow;
-    flow.ip = rec.ip;
-    flow.host = rec.host;
-    flow.port = rec.port;
-    flow.protocol = rec.protocol;
-    const r = this.classifier.classify(flow);
+    let r: ClassifyResult;
+    const port = rec.ip4 >= 0 ? parsePortField(rec.port) : -1;
+    const proto = port >= 0 ? parseProtocolField(rec.protocol) : -1;
+    if (proto >= 0) {
+      // An address the reader parsed goes to the engine as a number: the answer classify() would
+      // give for its text (checked in the order classify checks), without a second parse.
+      r = this.classifier.classifyBinary(4, rec.ip4, this.words, port, proto, rec.host ?? null);
+    } else {
+      const flow = this.flow;
+      flow.ip = destText(rec);
+      flow.host = rec.host;
+      flow.port = rec.port;
+      flow.protocol = rec.protocol;
+      r = this.classifier.classify(flow);
+    }
     if ('error' in r) return r.error.code;
     this.flows++;
     this.lastM365 = r.m365;
@@ -159,8 +171,8 @@ export class Aggregator {
       if (r.matchedBy !== 'ip' && !acc.exactHost && rec.host !== undefined) this.hosts.add(rec.host, bytes, weight, r);
     } else if (rec.host !== undefined) {
       this.others.add(rec.host, bytes, weight, 'host');
-    } else if (rec.ip !== undefined) {
-      this.others.add(rec.ip, bytes, weight, 'ip');
+    } else if (hasDest(rec)) {
+      this.others.add(destText(rec)!, bytes, weight, 'ip');
     }
     return null;
   }

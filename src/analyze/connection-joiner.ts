@@ -61,9 +61,8 @@ export class ConnectionStage {
       // A log of destinations only (generic CSV): nothing to turn. Microsoft's prefixes hold no
       // internal address, so only a flow that is not Microsoft 365 needs the check (measured: the
       // check on every record cost 7 points of the CSV bench's ratio).
-      const ip = destText(rec);
       const err = this.agg.add(rec);
-      if (err === null && !this.agg.lastM365 && ip !== undefined && this.destKind(rec) === INTERNAL) this.countInternal(ip, rec.bytes);
+      if (err === null && !this.agg.lastM365 && hasDest(rec) && this.destKind(rec) === INTERNAL) this.countInternal(destText(rec)!, rec.bytes);
       return err;
     }
     let internal = false;
@@ -105,9 +104,9 @@ export class ConnectionStage {
       internal = dk === INTERNAL;
     }
     if (join === JOIN_NONE || !hasDest(rec)) {
-      const ip = destText(rec);
+      // The text of an address parsed in place is made only when it is shown.
       const err = this.agg.add(rec);
-      if (err === null && internal) this.countInternal(ip!, rec.bytes);
+      if (err === null && internal) this.countInternal(destText(rec)!, rec.bytes);
       return err;
     }
     this.joinRecord(rec, join, internal, file, line, window);

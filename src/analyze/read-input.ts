@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import type { Aggregator } from './aggregate.js';
 import type { ColumnMap } from './column-map.js';
@@ -7,6 +6,7 @@ import { emptyRecord, SKIP, sourceText, type RecordParser } from './flow-record.
 import { detectFormat, lineParser, PER_DIRECTION, type KnownFormat, type LogFormat } from './log-formats.js';
 import { readAzureRecord, type TupleState } from './nsg-tuples.js';
 import { JsonRecordSplitter } from './json-records.js';
+import { forEachLine } from './line-splitter.js';
 import { openLog, type LogInput, type OpenedLog } from './open-input.js';
 import type { SniJoin } from './sni-join.js';
 import type { InputSummary } from './summary.js';
@@ -110,15 +110,13 @@ async function readLines(input: LogInput, opened: OpenedLog, s: InputSummary, ct
   let sslOnly = false;
   let connJoin = false;
   const rec = emptyRecord();
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  let stopped = false;
   const stop = (why: string): void => {
     if (s.error === null) s.error = why;
-    rl.close();
-    stream.destroy();
+    stopped = true;
   };
-  // readline re-emits its input's errors on itself; both ends stop this input, not the run.
+  // An error stops this input, not the run.
   stream.on('error', (err) => stop(err.message));
-  rl.on('error', (err) => stop(err.message));
 
   const setFormat = (f: KnownFormat): void => {
     s.format = f;
@@ -128,7 +126,7 @@ async function readLines(input: LogInput, opened: OpenedLog, s: InputSummary, ct
   };
 
   let lineNo = 0;
-  rl.on('line', (raw) => {
+  const onLine = (raw: string): void => {
     lineNo++;
     ctx.tick(input, opened);
     if (s.error !== null) return;
@@ -194,8 +192,14 @@ async function readLines(input: LogInput, opened: OpenedLog, s: InputSummary, ct
     const err = stage.push(rec, join, input.name, lineNo);
     if (err !== null) agg.bad(input.name, lineNo, err, line);
     else s.records++;
-  });
-  await new Promise<void>((resolve) => rl.once('close', resolve));
+  };
+  try {
+    await forEachLine(stream, onLine, () => stopped);
+  } catch (err) {
+    stop(err instanceof Error ? err.message : String(err));
+  }
+  // Leaving the loop early destroys the stream already; this covers an error's.
+  stream.destroy();
   if (splitter !== null && (splitter as JsonRecordSplitter).incomplete && s.error === null) s.error = 'the JSON document ends inside a record';
   s.lines = lineNo;
   if (parser !== null) s.fields = (parser as RecordParser).fields();

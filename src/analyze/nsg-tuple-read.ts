@@ -115,30 +115,13 @@ function digitsTo(s: string, to: number): number {
   return n;
 }
 
-/** Strict dotted IPv4 up to the next comma, as parseIPv4Range accepts it; -1 otherwise. */
+/** Strict dotted IPv4 up to the next comma (or `to`), as parseIPv4Range accepts it; -1 otherwise. */
 function ipv4To(s: string, to: number): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  let i = at;
-  for (; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 44) break;
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && octet === 0) return -1;
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  at = i + 1;
-  return value * 256 + octet;
+  const c = s.indexOf(',', at);
+  const end = c < 0 || c > to ? to : c;
+  const v = parseIPv4Range(s, at, end);
+  if (v >= 0) at = end + 1;
+  return v;
 }
 
 /** Skips one cell. */

@@ -1,7 +1,7 @@
 /**
  * `m365fc analyze` per flow-log format: records/s against a baseline measured in the same run on
- * the same file, a loop that only reads the lines (node:readline over a file stream, as analyze
- * does) and splits them on the format's delimiter. Target: analyze at least 50% of the baseline
+ * the same file, a loop that only reads the lines (with analyze's own line reader, bench/analyze/read-split.ts)
+ * and splits them on the format's delimiter. Target: analyze at least 50% of the baseline
  * by CPU time. Also the peak memory (max RSS) of each, every measurement in a child process of
  * its own, interleaved, best of N. Before timing, each analyze run is checked: it must count
  * exactly the connections written (replies and B/C/E tuples joined), else the bench fails.
@@ -9,15 +9,15 @@
  * Run: npm run build && node dist/bench/analyze/formats.bench.js [--size 40m] [--runs 2] [--format aws-vpc,...]
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeLogs } from '../../src/analyze/analyze-logs.js';
 import { fileInput } from '../../src/analyze/open-input.js';
 import { createClassifier, loadBootstrapSnapshot } from '../../src/index.js';
+import { cpuMs, readAndSplit } from './read-split.js';
 import { BENCH_FORMATS, BYTES_PER_CONNECTION, RECORDS_PER_CONNECTION, writeFormatLog, type BenchFormat } from './format-logs.js';
 
 const TARGET_RATIO = 0.5;
@@ -34,25 +34,9 @@ interface ChildResult {
   readonly maxRssMb: number;
 }
 
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 async function baseline(path: string, delim: string): Promise<ChildResult> {
-  const c0 = cpuMs();
-  const t0 = performance.now();
-  const rl = createInterface({ input: createReadStream(path, { highWaterMark: 256 * 1024 }), crlfDelay: Infinity });
-  let lines = 0;
-  let cells = 0;
-  rl.on('line', (line) => {
-    lines++;
-    cells += line.split(delim).length;
-  });
-  await new Promise<void>((resolve) => rl.once('close', resolve));
-  const ms = performance.now() - t0;
-  if (cells === 0) throw new Error('baseline split nothing');
-  return { kind: 'baseline', lines, records: lines, flows: 0, format: '', ms, cpuMs: cpuMs() - c0, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const r = await readAndSplit(path, delim);
+  return { kind: 'baseline', lines: r.lines, records: r.lines, flows: 0, format: '', ms: r.ms, cpuMs: r.cpuMs, maxRssMb: r.maxRssMb };
 }
 
 async function analyze(path: string): Promise<ChildResult> {

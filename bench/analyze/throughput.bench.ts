@@ -1,7 +1,7 @@
 /**
  * `m365fc analyze` throughput in records/s against a baseline measured in the same run on the
- * same file: a loop that only reads the lines (node:readline over a file stream, as analyze
- * does) and splits them on commas. Target: analyze at least 50% of the baseline. Also reports
+ * same file: a loop that only reads the lines (with analyze's own line reader, bench/analyze/read-split.ts)
+ * and splits them on commas. Target: analyze at least 50% of the baseline. Also reports
  * the peak memory (max RSS) of each, every measurement in a child process of its own.
  *
  * Best of 3 runs (2 at 1 GB), interleaved; records/s by wall time and by CPU time. The target is
@@ -14,16 +14,15 @@
  * Run: npm run build && node dist/bench/analyze/throughput.bench.js [--size 150m|1g] [--runs N] [--no-gzip]
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createGunzip } from 'node:zlib';
 import { analyzeLogs } from '../../src/analyze/analyze-logs.js';
 import { fileInput } from '../../src/analyze/open-input.js';
 import { createClassifier, loadBootstrapSnapshot } from '../../src/index.js';
+import { cpuMs, readAndSplit } from './read-split.js';
 import { writeFlowLog } from '../../test/support/analyze-log-gen.js';
 
 /** Bytes per generated line, measured on this generator (for sizing the log from --size). */
@@ -40,30 +39,10 @@ interface ChildResult {
   readonly maxRssMb: number;
 }
 
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 async function baseline(path: string): Promise<ChildResult> {
-  const c0 = cpuMs();
-  const t0 = performance.now();
-  const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  let lines = 0;
-  let cells = 0;
-  rl.on('line', (line) => {
-    lines++;
-    // Keep the split's result alive so it cannot be optimized away.
-    cells += line.split(',').length;
-  });
-  await new Promise<void>((resolve) => rl.once('close', resolve));
-  const ms = performance.now() - t0;
-  const cpu = cpuMs() - c0;
-  if (cells === 0) throw new Error('baseline split nothing');
+  const r = await readAndSplit(path, ',');
   // The header is a line, not a record.
-  return { kind: 'baseline', lines, records: lines - 1, ms, cpuMs: cpu, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { kind: 'baseline', lines: r.lines, records: r.lines - 1, ms: r.ms, cpuMs: r.cpuMs, maxRssMb: r.maxRssMb };
 }
 
 async function analyze(path: string): Promise<ChildResult> {
